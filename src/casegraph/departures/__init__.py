@@ -1,0 +1,1 @@
+"""departures room."""
