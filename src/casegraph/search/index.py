@@ -1,0 +1,373 @@
+"""The person index behind a small interface, and its tantivy implementation.
+
+:class:`PersonIndex` is all the service needs: build from documents, upsert and
+delete persons, search with an engine-neutral :class:`~casegraph.search.query.ParsedQuery`.
+``docs/search.md`` describes how an OpenSearch implementation would slot in.
+
+One document per *person*: every name variant of every linked record (raw and
+normalised), phonetic keys, birth dates and years, identifiers (normalised forms),
+localities, nationality, eligibility, open-case flag, record count, and a stored
+JSON payload used to display the hit.
+"""
+
+from __future__ import annotations
+
+import abc
+import json
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tantivy
+
+from casegraph.cli.common import UserError
+from casegraph.search.phonetic import fuzzy_distance, phonetic_keys
+from casegraph.search.query import IDENTIFIER_FIELDS, Clause, ParsedQuery
+
+SCHEMA_VERSION = 1
+MARKER_FILE = "casegraph-search.json"
+
+#: Identifier fields that always stay out of the combined ``ident`` field (so that a
+#: role without access to them can still use the fast combined field).
+SENSITIVE_IDENTIFIER_FIELDS = frozenset({"national_id"})
+
+# Boosts: exact name > fuzzy name > phonetic; identifiers dominate names.
+B_NAME, B_NAME_FUZZY, B_PHON, B_RAW, B_LOC = 3.0, 1.5, 1.0, 0.5, 0.5
+B_PHRASE, B_DOB, B_DOB_FUZZY, B_YEAR = 4.0, 4.0, 1.0, 1.5
+B_IDENT, B_IDENT_FUZZY = 8.0, 4.0
+
+
+@dataclass
+class IndexDoc:
+    """One person as the index sees it (engine neutral)."""
+
+    person_id: str
+    names_norm: list[str] = field(default_factory=list)
+    names_raw: list[str] = field(default_factory=list)
+    phonetic: list[str] = field(default_factory=list)
+    birth_dates: list[str] = field(default_factory=list)
+    identifiers: dict[str, list[str]] = field(default_factory=dict)  # index field -> forms
+    localities: list[str] = field(default_factory=list)
+    nationalities: list[str] = field(default_factory=list)
+    eligible: bool | None = None
+    open_case: bool = False
+    record_count: int = 0
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RawHit:
+    person_id: str
+    score: float
+    payload: dict[str, Any]
+
+
+class PersonIndex(abc.ABC):
+    """What search needs from an engine."""
+
+    @abc.abstractmethod
+    def exists(self) -> bool: ...
+
+    @abc.abstractmethod
+    def build(self, docs: Iterable[IndexDoc], progress: Any = None) -> int:
+        """Replace the whole index with ``docs``; returns the number indexed."""
+
+    @abc.abstractmethod
+    def upsert(self, docs: Iterable[IndexDoc]) -> int: ...
+
+    @abc.abstractmethod
+    def delete(self, person_ids: Iterable[str]) -> int: ...
+
+    @abc.abstractmethod
+    def search(self, query: ParsedQuery, *, limit: int = 10,
+               blocked_fields: frozenset[str] = frozenset()) -> list[RawHit]: ...
+
+    @abc.abstractmethod
+    def count(self) -> int: ...
+
+
+def _yn(v: bool | None) -> str:
+    return "unknown" if v is None else ("yes" if v else "no")
+
+
+def build_schema() -> tantivy.Schema:
+    sb = tantivy.SchemaBuilder()
+    sb.add_text_field("person_id", stored=True, tokenizer_name="raw", index_option="basic")
+    sb.add_text_field("name", tokenizer_name="default", index_option="position")
+    sb.add_text_field("name_raw", tokenizer_name="default", index_option="freq")
+    sb.add_text_field("name_phon", tokenizer_name="raw", index_option="freq")
+    sb.add_text_field("dob", tokenizer_name="raw", index_option="basic")
+    sb.add_text_field("year", tokenizer_name="raw", index_option="basic")
+    sb.add_text_field("ident", tokenizer_name="raw", index_option="basic")
+    for f in IDENTIFIER_FIELDS:
+        sb.add_text_field(f, tokenizer_name="raw", index_option="basic")
+    sb.add_text_field("locality", tokenizer_name="default", index_option="freq")
+    sb.add_text_field("nationality", tokenizer_name="raw", index_option="basic")
+    sb.add_text_field("eligible", tokenizer_name="raw", index_option="basic")
+    sb.add_text_field("open_case", tokenizer_name="raw", index_option="basic")
+    sb.add_unsigned_field("record_count", stored=True, fast=True)
+    sb.add_bytes_field("payload", stored=True)
+    return sb.build()
+
+
+_OPEN_LOCK = threading.Lock()
+_OPEN: dict[str, tuple[tantivy.Index, int, float]] = {}  # path -> (index, dir inode, meta mtime)
+
+
+class TantivyPersonIndex(PersonIndex):
+    """A tantivy index directory (``ws.index_dir``)."""
+
+    def __init__(self, path: str | Path, *, heap_size: int = 256_000_000, num_threads: int = 2
+                 ) -> None:
+        self.path = Path(path)
+        self.heap_size = heap_size
+        self.num_threads = num_threads
+        self.schema = build_schema()
+
+    # ---- lifecycle ---------------------------------------------------------------------
+    def exists(self) -> bool:
+        marker = self.path / MARKER_FILE
+        if not marker.exists() or not (self.path / "meta.json").exists():
+            return False
+        try:
+            return json.loads(marker.read_text()).get("schema_version") == SCHEMA_VERSION
+        except (OSError, ValueError):
+            return False
+
+    def _index(self) -> tantivy.Index:
+        """The open index, reloaded when another writer committed or a rebuild swapped it."""
+        key = str(self.path.resolve())
+        meta = self.path / "meta.json"
+        try:
+            st_dir = os.stat(self.path)
+            mtime = os.stat(meta).st_mtime_ns
+        except FileNotFoundError as e:
+            raise UserError(f"no search index at {self.path}; run `casegraph search reindex`") from e
+        with _OPEN_LOCK:
+            cur = _OPEN.get(key)
+            if cur is None or cur[1] != st_dir.st_ino:
+                idx = tantivy.Index(self.schema, path=str(self.path), reuse=True)
+                _OPEN[key] = (idx, st_dir.st_ino, mtime)
+                return idx
+            idx = cur[0]
+            if cur[2] != mtime:
+                idx.reload()
+                _OPEN[key] = (idx, st_dir.st_ino, mtime)
+            return idx
+
+    def _writer(self, idx: tantivy.Index) -> tantivy.IndexWriter:
+        for attempt in range(50):
+            try:
+                return idx.writer(heap_size=self.heap_size, num_threads=self.num_threads)
+            except ValueError as e:
+                if "lock" not in str(e).lower() or attempt == 49:
+                    raise UserError(f"search index is busy or broken: {e}") from e
+                time.sleep(0.2)
+        raise AssertionError("unreachable")
+
+    def _to_document(self, d: IndexDoc) -> tantivy.Document:
+        doc = tantivy.Document()
+        doc.add_text("person_id", d.person_id)
+        for v in d.names_norm:
+            doc.add_text("name", v)
+        for v in d.names_raw:
+            doc.add_text("name_raw", v)
+        for v in d.phonetic:
+            doc.add_text("name_phon", v)
+        for v in d.birth_dates:
+            doc.add_text("dob", v)
+        for y in {v[:4] for v in d.birth_dates}:
+            doc.add_text("year", y)
+        for f, forms in d.identifiers.items():
+            for v in forms:
+                doc.add_text(f, v)
+                if f not in SENSITIVE_IDENTIFIER_FIELDS:
+                    doc.add_text("ident", v)
+        for v in d.localities:
+            doc.add_text("locality", v)
+        for v in d.nationalities:
+            doc.add_text("nationality", v)
+        doc.add_text("eligible", _yn(d.eligible))
+        doc.add_text("open_case", "yes" if d.open_case else "no")
+        doc.add_unsigned("record_count", int(d.record_count or 0))
+        doc.add_bytes("payload", json.dumps(d.payload, default=str, separators=(",", ":")).encode())
+        return doc
+
+    def build(self, docs: Iterable[IndexDoc], progress: Any = None) -> int:
+        """Build into a fresh directory beside the live one, then swap it in."""
+        tmp = self.path.with_name(self.path.name + ".building")
+        old = self.path.with_name(self.path.name + ".old")
+        for p in (tmp, old):
+            if p.exists():
+                shutil.rmtree(p)
+        tmp.mkdir(parents=True)
+        idx = tantivy.Index(self.schema, path=str(tmp), reuse=False)
+        w = idx.writer(heap_size=self.heap_size, num_threads=self.num_threads)
+        n = 0
+        to_doc = self._to_document
+        add = w.add_document
+        for d in docs:
+            add(to_doc(d))
+            n += 1
+            if progress is not None and n % 10_000 == 0:
+                progress(10_000)
+        if progress is not None:
+            progress(n % 10_000)
+        w.commit()
+        w.wait_merging_threads()
+        (tmp / MARKER_FILE).write_text(json.dumps({"schema_version": SCHEMA_VERSION,
+                                                   "engine": "tantivy", "documents": n}))
+        if self.path.exists():
+            self.path.rename(old)
+        tmp.rename(self.path)
+        if old.exists():
+            shutil.rmtree(old, ignore_errors=True)
+        return n
+
+    def upsert(self, docs: Iterable[IndexDoc]) -> int:
+        docs = list(docs)
+        if not docs:
+            return 0
+        idx = self._index()
+        w = self._writer(idx)
+        try:
+            for d in docs:
+                w.delete_documents("person_id", d.person_id)
+                w.add_document(self._to_document(d))
+            w.commit()
+            w.wait_merging_threads()
+        except Exception:
+            w.rollback()
+            raise
+        return len(docs)
+
+    def delete(self, person_ids: Iterable[str]) -> int:
+        ids = list(person_ids)
+        if not ids:
+            return 0
+        idx = self._index()
+        w = self._writer(idx)
+        for pid in ids:
+            w.delete_documents("person_id", pid)
+        w.commit()
+        w.wait_merging_threads()
+        return len(ids)
+
+    def count(self) -> int:
+        if not self.exists():
+            return 0
+        return self._index().searcher().num_docs
+
+    # ---- queries -----------------------------------------------------------------------
+    def _term(self, f: str, v: str, boost: float) -> tantivy.Query:
+        q = tantivy.Query.term_query(self.schema, f, v)
+        return q if boost == 1.0 else tantivy.Query.boost_query(q, boost)
+
+    def _fuzzy(self, f: str, v: str, dist: int, boost: float) -> tantivy.Query:
+        q = tantivy.Query.fuzzy_term_query(self.schema, f, v, distance=dist,
+                                           transposition_cost_one=True)
+        return tantivy.Query.boost_query(q, boost)
+
+    @staticmethod
+    def _any(qs: list[tantivy.Query]) -> tantivy.Query:
+        if len(qs) == 1:
+            return qs[0]
+        return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in qs])
+
+    def _clause(self, c: Clause, blocked: frozenset[str]) -> tantivy.Query | None:
+        if c.kind == "name":
+            t = c.value
+            qs = [self._term("name", t, B_NAME)]
+            d = fuzzy_distance(t)
+            if d:
+                qs.append(self._fuzzy("name", t, d, B_NAME_FUZZY))
+            qs += [self._term("name_phon", k, B_PHON) for k in phonetic_keys(t)]
+            if c.raw and c.raw != t and c.raw.isalpha():
+                qs.append(self._term("name_raw", c.raw, B_RAW))
+            if not c.must and "locality" not in blocked:
+                qs.append(self._term("locality", t, B_LOC))
+            return self._any(qs)
+        if c.kind == "phrase":
+            q = tantivy.Query.phrase_query(self.schema, "name", list(c.tokens))
+            return tantivy.Query.boost_query(q, B_PHRASE)
+        if c.kind == "dob":
+            if "dob" in blocked:
+                return None
+            qs = [self._term("dob", c.value, B_DOB)]
+            if not c.must:
+                qs.append(self._fuzzy("dob", c.value, 1, B_DOB_FUZZY))
+            return self._any(qs)
+        if c.kind == "year":
+            return None if "year" in blocked else self._term("year", c.value, B_YEAR)
+        if c.kind == "ident":
+            if c.field is not None:
+                fields = [c.field]
+            elif not (blocked & (set(IDENTIFIER_FIELDS) - SENSITIVE_IDENTIFIER_FIELDS)):
+                fields = ["ident"] + [f for f in SENSITIVE_IDENTIFIER_FIELDS if f not in blocked]
+            else:
+                fields = [f for f in IDENTIFIER_FIELDS if f not in blocked]
+            qs = []
+            for f in fields:
+                qs.append(self._term(f, c.value, B_IDENT))
+                if len(c.value) >= 6:
+                    qs.append(self._fuzzy(f, c.value, 1, B_IDENT_FUZZY))
+            return self._any(qs) if qs else None
+        if c.kind == "locality":
+            parts = []
+            for t in c.tokens:
+                alt = [self._term("locality", t, 1.0)]
+                d = fuzzy_distance(t)
+                if d:
+                    alt.append(self._fuzzy("locality", t, d, 0.5))
+                parts.append((tantivy.Occur.Must, self._any(alt)))
+            return tantivy.Query.boolean_query(parts)
+        if c.kind == "person_id":
+            return self._term("person_id", c.value, 10.0)
+        raise ValueError(f"unknown clause kind {c.kind}")  # pragma: no cover
+
+    def to_query(self, pq: ParsedQuery, blocked: frozenset[str] = frozenset()) -> tantivy.Query:
+        must: list[tantivy.Query] = []
+        should: list[tantivy.Query] = []
+        for c in pq.clauses:
+            q = self._clause(c, blocked)
+            if q is None:
+                continue
+            (must if c.must else should).append(q)
+        parts: list[tuple[Any, tantivy.Query]] = [(tantivy.Occur.Must, q) for q in must]
+        if should:
+            grp = self._any(should)
+            parts.append((tantivy.Occur.Should if must else tantivy.Occur.Must, grp))
+        f = pq.filters
+        filt: list[tantivy.Query] = []
+        if f.nationality and "nationality" not in blocked:
+            filt.append(self._any([self._term("nationality", n, 1.0) for n in f.nationality]))
+        if f.eligible is not None:
+            filt.append(self._term("eligible", _yn(f.eligible), 1.0))
+        if f.has_open_case is not None:
+            filt.append(self._term("open_case", "yes" if f.has_open_case else "no", 1.0))
+        parts += [(tantivy.Occur.Must, tantivy.Query.const_score_query(q, 0.0)) for q in filt]
+        if not parts or all(o == tantivy.Occur.Should for o, _ in parts):
+            if not should and not filt:
+                return tantivy.Query.empty_query()
+        if not must and not should:
+            parts.append((tantivy.Occur.Must, tantivy.Query.all_query()))
+        return tantivy.Query.boolean_query(parts)
+
+    def search(self, query: ParsedQuery, *, limit: int = 10,
+               blocked_fields: frozenset[str] = frozenset()) -> list[RawHit]:
+        idx = self._index()
+        q = self.to_query(query, blocked_fields)
+        searcher = idx.searcher()
+        res = searcher.search(q, limit=limit, count=False)
+        out = []
+        for score, addr in res.hits:
+            doc = searcher.doc(addr)
+            payload = json.loads(bytes(doc.get_first("payload")))
+            out.append(RawHit(person_id=doc.get_first("person_id"), score=float(score),
+                              payload=payload))
+        return out
