@@ -1,0 +1,440 @@
+"""The legal gates: one definition per gate, pure functions of a person's facts and a date.
+
+``evaluate(person_facts, as_of, config)`` returns one :class:`GateResult` per gate, in the
+order of DESIGN.md. Only a person who passes every gate is eligible. Every date comparison
+uses ``as_of``; a fact dated after ``as_of`` is treated as not yet known, so a past decision
+replays exactly.
+
+Conventions (documented in docs/policy.md):
+
+- **Appeal window.** An order dated D may be appealed through D + ``appeal_window_days``
+  (30) *inclusive*. On day D + 30 the order is not final and removal is automatically
+  stayed; it becomes final on D + 31 if no appeal was filed. Orders made in absentia, with
+  the appeal waived, or of type ``expedited`` / ``reinstated`` are final on their date.
+- **Stays.** A granted stay covers its ``stay_end_date`` inclusive (a stay ending on the
+  as-of date still blocks). A ``stay_ended`` event dated D lifts the stay from D on.
+- **Uncertain links.** A record linked below ``fact_link_threshold`` is uncertain: blocking
+  evidence on it gives ``needs_review`` (never a silent pass), and a removal order on it
+  cannot by itself make anyone eligible (``needs_review``).
+- **Flags.** Some facts do not block but must reach the supervisor: a pending petition for
+  review or motion to reopen without a stay, a self-reported (claimed) departure, re-entry
+  after a departure. They ride on the passing gate's ``flags``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from casegraph.departures.rules import CLAIMED, VERIFIED, departure_state
+from casegraph.ontology import PROTECTED_STATUS_TYPES
+from casegraph.policy.config import GatesPolicy
+from casegraph.policy.facts import Fact, PersonFacts, fact_date
+
+PASS, FAIL, REVIEW = "pass", "fail", "needs_review"
+VERDICTS = (PASS, FAIL, REVIEW)
+
+FINAL_AT_ONCE_TYPES = ("expedited", "reinstated")
+CITIZENSHIP_TYPES = ("us_citizen", "naturalized")
+LATER_STATUS_TYPES = ("lawful_permanent_resident", "tps")
+REMOVED_ENCOUNTER_TYPES = ("removal", "removed")
+
+
+@dataclass(frozen=True, slots=True)
+class GateResult:
+    """One gate's verdict for one person, with the records that decided it."""
+
+    gate: str
+    verdict: str
+    reason: str
+    evidence: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()
+
+
+# ---------------------------------------------------------------------------------------
+# The case as of a date: orders with the events that apply to them
+# ---------------------------------------------------------------------------------------
+@dataclass(slots=True)
+class OrderState:
+    """One removal order as it stands on the as-of date."""
+
+    fact: Fact
+    certain: bool
+    events: list[Fact] = field(default_factory=list)
+    active: bool = True                 # not vacated / reopened / overturned (certainly)
+    fell_by: Fact | None = None         # the event that certainly ended it
+    doubtful_fall: list[Fact] = field(default_factory=list)   # uncertain events that would end it
+    unknown_outcomes: list[Fact] = field(default_factory=list)
+    appeal_pending: Fact | None = None
+    appeal_decided: Fact | None = None   # decided with the order standing
+    motion_pending: Fact | None = None
+    petition_pending: Fact | None = None
+    relief: list[Fact] = field(default_factory=list)
+    final: bool = False
+    final_date: dt.date | None = None
+    window_end: dt.date | None = None    # last day an appeal may be filed (inclusive)
+
+    @property
+    def key(self) -> str:
+        return self.fact["record_key"]
+
+    @property
+    def date(self) -> dt.date:
+        return self.fact["order_date"]
+
+    @property
+    def final_at_once(self) -> bool:
+        f = self.fact
+        return bool(f["in_absentia"]) or bool(f["appeal_waived"]) or \
+            (f["order_type"] or "").lower() in FINAL_AT_ONCE_TYPES
+
+
+@dataclass(slots=True)
+class CaseView:
+    """A person's facts on ``as_of``, pre-sorted for the gates and the priority score."""
+
+    person: PersonFacts
+    as_of: dt.date
+    config: GatesPolicy
+    known: list[Fact]
+    orders: list[OrderState]
+    events: list[Fact]
+
+    def certain(self, f: Fact) -> bool:
+        return f["link_probability"] >= self.config.fact_link_threshold
+
+    @property
+    def active_orders(self) -> list[OrderState]:
+        return [o for o in self.orders if o.active]
+
+
+def _attach(event: Fact, orders: list[OrderState]) -> OrderState | None:
+    """The order an event belongs to: same case number, else the latest order on or before it."""
+    cn = event["case_number"]
+    if cn:
+        same = [o for o in orders if o.fact["case_number"] == cn]
+        if same:
+            return same[-1]
+    before = [o for o in orders if o.date <= event["event_date"]]
+    if before:
+        return before[-1]
+    return orders[0] if orders else None
+
+
+def _outcome(e: Fact, cfg: GatesPolicy) -> str:
+    out = (e["outcome"] or "").strip().lower()
+    if out in cfg.order_stands_outcomes:
+        return "stands"
+    if out in cfg.order_falls_outcomes:
+        return "falls"
+    return "unknown"
+
+
+def case_view(person: PersonFacts, as_of: dt.date, config: GatesPolicy) -> CaseView:
+    """Sort a person's facts into orders and events as known on ``as_of``."""
+    known = []
+    for f in person.facts:
+        d = fact_date(f)
+        if d is None or d <= as_of:
+            known.append(f)
+    cv = CaseView(person, as_of, config, known, [], [])
+    cv.orders = sorted((OrderState(f, cv.certain(f)) for f in known
+                        if f["kind"] == "removal_order" and f["order_date"] is not None),
+                       key=lambda o: (o.date, o.key))
+    cv.events = sorted((f for f in known if f["kind"] == "case_event"
+                        and f["event_date"] is not None),
+                       key=lambda f: (f["event_date"], f["record_key"]))
+    window = dt.timedelta(days=config.appeal_window_days)
+    for e in cv.events:
+        o = _attach(e, cv.orders)
+        if o is not None:
+            o.events.append(e)
+    for o in cv.orders:
+        o.window_end = o.date + window
+        for e in o.events:
+            t = e["event_type"]
+            sure = cv.certain(e)
+
+            def fall(ev: Fact = e, sure: bool = sure, o: OrderState = o) -> None:
+                if sure:
+                    o.active, o.fell_by = False, ev
+                else:
+                    o.doubtful_fall.append(ev)
+
+            if t == "appeal_filed":
+                o.appeal_pending = e
+            elif t == "appeal_decided":
+                res = _outcome(e, config)
+                o.appeal_pending = None
+                if res == "stands":
+                    o.appeal_decided = e
+                elif res == "falls":
+                    fall()
+                else:
+                    o.unknown_outcomes.append(e)
+            elif t == "motion_to_reopen_filed":
+                o.motion_pending = e
+            elif t == "motion_decided":
+                res = _outcome(e, config)
+                o.motion_pending = None
+                if res == "falls":
+                    fall()
+                elif res == "unknown":
+                    o.unknown_outcomes.append(e)
+            elif t == "petition_for_review_filed":
+                o.petition_pending = e
+            elif t == "petition_decided":
+                res = _outcome(e, config)
+                o.petition_pending = None
+                if res == "falls":
+                    fall()
+                elif res == "unknown":
+                    o.unknown_outcomes.append(e)
+            elif t == "order_vacated":
+                fall()
+            elif t == "relief_granted" and e["event_date"] >= o.date:
+                o.relief.append(e)
+        if o.active:
+            if o.final_at_once:
+                o.final, o.final_date = True, o.date
+            elif o.appeal_pending is not None:
+                o.final = False
+            elif o.appeal_decided is not None:
+                o.final, o.final_date = True, o.appeal_decided["event_date"]
+            elif as_of > o.window_end:
+                o.final, o.final_date = True, o.window_end + dt.timedelta(days=1)
+    return cv
+
+
+def _verdict(gate: str, blockers: list[tuple[Fact | None, bool, str]], ok_reason: str,
+             flags: Sequence[str] = (), extra_evidence: Sequence[str] = ()) -> GateResult:
+    """Certain blocker -> fail; only uncertain blockers -> needs_review; none -> pass."""
+    sure = [b for b in blockers if b[1]]
+    chosen = sure or blockers
+    if not chosen:
+        return GateResult(gate, PASS, ok_reason, tuple(extra_evidence), tuple(flags))
+    keys = tuple(dict.fromkeys(b[0]["record_key"] for b in chosen if b[0] is not None))
+    reason = "; ".join(dict.fromkeys(b[2] for b in chosen))
+    if not sure:
+        reason = "uncertain identity link, review: " + reason
+    return GateResult(gate, FAIL if sure else REVIEW, reason, keys, tuple(flags))
+
+
+# ---------------------------------------------------------------------------------------
+# The seven gates
+# ---------------------------------------------------------------------------------------
+def final_order(cv: CaseView) -> GateResult:
+    """1. A removal order exists and is administratively final."""
+    g = "final_order"
+    if not cv.orders:
+        return GateResult(g, FAIL, "no removal order on record")
+    active = cv.active_orders
+    if not active:
+        last = cv.orders[-1]
+        ev = last.fell_by
+        what = (ev["event_type"] if ev else "ended").replace("_", " ")
+        return GateResult(g, FAIL, f"removal order no longer stands ({what} "
+                          f"{ev['event_date'] if ev else ''})".strip(),
+                          tuple(o.key for o in cv.orders) + ((ev["record_key"],) if ev else ()))
+    finals = [o for o in active if o.final]
+    good = [o for o in finals if o.certain and not o.doubtful_fall and not o.unknown_outcomes]
+    if good:
+        o = good[-1]
+        how = ("made in absentia" if o.fact["in_absentia"] else
+               "appeal waived" if o.fact["appeal_waived"] else
+               f"{o.fact['order_type']} order" if (o.fact["order_type"] or "").lower()
+               in FINAL_AT_ONCE_TYPES else
+               "appeal dismissed" if o.appeal_decided is not None else
+               "appeal period ran out with no appeal")
+        ev = (o.key,) + ((o.appeal_decided["record_key"],) if o.appeal_decided else ())
+        return GateResult(g, PASS, f"final order of {o.date} ({how}), final since {o.final_date}",
+                          ev)
+    if finals:
+        o = finals[-1]
+        doubts = o.doubtful_fall + o.unknown_outcomes
+        if not o.certain:
+            why = "the only final removal order is on an uncertain identity link"
+        elif o.unknown_outcomes:
+            why = "a decision on the order has an unrecognised outcome"
+        else:
+            why = "an uncertainly linked record says the order was vacated or reopened"
+        return GateResult(g, REVIEW, why, (o.key,) + tuple(d["record_key"] for d in doubts))
+    o = active[-1]
+    if o.appeal_pending is not None:
+        return GateResult(g, FAIL, f"appeal filed {o.appeal_pending['event_date']} is pending: "
+                          "order not final", (o.key, o.appeal_pending["record_key"]))
+    return GateResult(g, FAIL, f"appeal period open through {o.window_end}: order not final",
+                      (o.key,))
+
+
+def no_automatic_stay(cv: CaseView) -> GateResult:
+    """2. Not in the appeal window, no appeal pending, no pending motion to reopen an
+    in-absentia order (each stays removal by rule)."""
+    blockers: list[tuple[Fact | None, bool, str]] = []
+    for o in cv.active_orders:
+        if (not o.final_at_once and o.appeal_pending is None and o.appeal_decided is None
+                and cv.as_of <= o.window_end):   # inclusive: day D+30 is inside the window
+            blockers.append((o.fact, o.certain, f"inside the appeal window (through "
+                             f"{o.window_end})"))
+        if o.appeal_pending is not None:
+            blockers.append((o.appeal_pending, cv.certain(o.appeal_pending),
+                             f"appeal pending since {o.appeal_pending['event_date']}"))
+        if o.motion_pending is not None and o.fact["in_absentia"]:
+            blockers.append((o.motion_pending, cv.certain(o.motion_pending),
+                             "motion to reopen an in-absentia order pending since "
+                             f"{o.motion_pending['event_date']} (stays removal by rule)"))
+    return _verdict("no_automatic_stay", blockers, "no automatic stay applies")
+
+
+def _stays_in_force(cv: CaseView) -> list[Fact]:
+    grants = [e for e in cv.events if e["event_type"] == "stay_granted"]
+    ends = [e for e in cv.events if e["event_type"] == "stay_ended"]
+    live = []
+    for s in grants:
+        if s["stay_end_date"] is not None and s["stay_end_date"] < cv.as_of:
+            continue                      # the end date itself is still covered
+        cn = s["case_number"]
+        lifted = any(x["event_date"] >= s["event_date"] and x["event_date"] <= cv.as_of
+                     and (not cn or not x["case_number"] or x["case_number"] == cn)
+                     for x in ends)
+        if not lifted:
+            live.append(s)
+    return live
+
+
+def no_granted_stay(cv: CaseView) -> GateResult:
+    """3. No stay granted by a court, the board, a judge or the agency covers the as-of date.
+    A pending petition for review or motion without a stay passes, flagged for the supervisor."""
+    blockers = []
+    for s in _stays_in_force(cv):
+        who = s["stay_authority"] or "unknown authority"
+        until = f"through {s['stay_end_date']}" if s["stay_end_date"] else "with no end date"
+        blockers.append((s, cv.certain(s), f"stay granted {s['event_date']} by {who} {until}"))
+    flags, ev = [], []
+    for o in cv.active_orders:
+        if o.petition_pending is not None:
+            flags.append("petition_for_review_pending")
+            ev.append(o.petition_pending["record_key"])
+        if o.motion_pending is not None and not o.fact["in_absentia"]:
+            flags.append("motion_to_reopen_pending")
+            ev.append(o.motion_pending["record_key"])
+    ok = "no stay in force"
+    if flags:
+        ok += " (pending " + ", ".join(f.replace("_pending", "").replace("_", " ")
+                                      for f in dict.fromkeys(flags)) + " without a stay: supervisor review)"
+    return _verdict("no_granted_stay", blockers, ok, tuple(dict.fromkeys(flags)), ev)
+
+
+def no_citizenship_or_status(cv: CaseView) -> GateResult:
+    """4. No evidence of U.S. citizenship, naturalization, lawful permanent residence or other
+    lawful status after the order, and no relief granted after the order."""
+    blockers: list[tuple[Fact | None, bool, str]] = []
+    last_order = cv.orders[-1].date if cv.orders else None
+    for f in cv.known:
+        if f["kind"] != "status":
+            continue
+        t, d = f["status_type"], f["status_date"]
+        sure = cv.certain(f)
+        if t in CITIZENSHIP_TYPES:
+            blockers.append((f, sure, f"{t.replace('_', ' ')} evidence"
+                             + (f" dated {d}" if d else "") + ": route to review"))
+        elif t in LATER_STATUS_TYPES:
+            if d is None or last_order is None or d > last_order:
+                blockers.append((f, sure, f"{t.replace('_', ' ')} status"
+                                 + (f" granted {d}, after the order" if d and last_order else "")))
+        elif t == "other":
+            blockers.append((f, False, "unrecognised status evidence"))
+    for o in cv.orders:
+        for e in o.relief:
+            blockers.append((e, cv.certain(e), f"relief granted {e['event_date']} after the "
+                             f"order of {o.date}"))
+    return _verdict("no_citizenship_or_status", blockers,
+                    "no citizenship, later lawful status or relief on record")
+
+
+def no_protected_application(cv: CaseView) -> GateResult:
+    """5. No T or U visa application or VAWA self-petition (information that may not be used
+    adversely): blocked."""
+    blockers = [(f, cv.certain(f), "protected-status application on record")
+                for f in cv.known
+                if f["kind"] == "status" and f["status_type"] in PROTECTED_STATUS_TYPES]
+    return _verdict("no_protected_application", blockers, "no protected-status application")
+
+
+def identity_confidence(cv: CaseView) -> GateResult:
+    """6. The person's resolved identity meets the configured confidence threshold."""
+    c, thr = cv.person.confidence, cv.config.identity_confidence_threshold
+    if c is None:
+        return GateResult("identity_confidence", REVIEW, "identity confidence unknown")
+    if c < thr:
+        return GateResult("identity_confidence", REVIEW,
+                          f"identity confidence {c:.3f} below threshold {thr:.3f}")
+    return GateResult("identity_confidence", PASS,
+                      f"identity confidence {c:.3f} meets threshold {thr:.3f}")
+
+
+def not_already_resolved(cv: CaseView) -> GateResult:
+    """7. Not in custody, not removed, not verified departed."""
+    blockers: list[tuple[Fact | None, bool, str]] = []
+    flags: list[str] = []
+    ev: list[str] = []
+    for f in cv.known:
+        if f["kind"] == "detention":
+            out = f["book_out_date"]
+            if out is None or out > cv.as_of:   # released on the as-of date = not in custody
+                blockers.append((f, cv.certain(f), f"in custody since {f['book_in_date']} at "
+                                 f"{f['facility_id']}"))
+        elif f["kind"] == "encounter" and (f["encounter_type"] or "").lower() \
+                in REMOVED_ENCOUNTER_TYPES:
+            blockers.append((f, cv.certain(f), f"removed on {f['encounter_date']}"))
+    dep = departure_state(cv.known, cv.as_of, cv.config.fact_link_threshold)
+    if dep.status == VERIFIED and not dep.returned:
+        blockers.append(({"record_key": dep.evidence[-1]}, dep.certain,
+                         f"verified departed {dep.departure_date} ({dep.channel})"))
+    elif dep.status is not None and dep.returned:
+        flags.append("reentered_after_departure")
+        ev.extend(dep.evidence[-1:] + dep.return_evidence[:1])
+    if dep.status == CLAIMED and not dep.returned:
+        flags.append("claimed_departure")
+        ev.extend(dep.claims)
+    elif dep.claims and dep.status == VERIFIED and dep.returned:
+        flags.append("claimed_departure")
+        ev.extend(dep.claims)
+    ok = "not in custody, not removed, not departed"
+    if "claimed_departure" in flags:
+        ok += " (self-reported departure unconfirmed: flagged)"
+    return _verdict("not_already_resolved", blockers, ok, tuple(dict.fromkeys(flags)),
+                    tuple(dict.fromkeys(ev)))
+
+
+#: The gates, in order. One definition each; nothing else decides eligibility.
+GATES: tuple[tuple[str, Callable[[CaseView], GateResult]], ...] = (
+    ("final_order", final_order),
+    ("no_automatic_stay", no_automatic_stay),
+    ("no_granted_stay", no_granted_stay),
+    ("no_citizenship_or_status", no_citizenship_or_status),
+    ("no_protected_application", no_protected_application),
+    ("identity_confidence", identity_confidence),
+    ("not_already_resolved", not_already_resolved),
+)
+GATE_NAMES: tuple[str, ...] = tuple(n for n, _ in GATES)
+
+
+def evaluate(facts: PersonFacts, as_of: dt.date, config: GatesPolicy) -> list[GateResult]:
+    """Every gate's verdict for one person on ``as_of`` (pure: no I/O, no clock)."""
+    cv = case_view(facts, as_of, config)
+    return [fn(cv) for _, fn in GATES]
+
+
+def is_eligible(results: Sequence[GateResult]) -> bool:
+    """Eligible only when every gate passed."""
+    return len(results) == len(GATES) and all(r.verdict == PASS for r in results)
+
+
+def blocking_gates(results: Sequence[GateResult]) -> list[str]:
+    return [r.gate for r in results if r.verdict != PASS]
+
+
+def result_flags(results: Sequence[GateResult]) -> list[str]:
+    return list(dict.fromkeys(f for r in results for f in r.flags))

@@ -1,0 +1,252 @@
+"""Scoring runs: every person through the gates and the priority score, stored per run.
+
+- :func:`run_scoring` evaluates the whole population (facts loaded with one query, gates
+  evaluated in one tight loop) and writes ``score_runs``, ``gate_results``, ``eligibility``
+  and ``priority``.
+- :func:`evaluate_person` re-evaluates one person on current data with the same gate
+  functions (used before a lead is approved and before a detainee is scheduled).
+
+Both paths call :func:`casegraph.policy.gates.evaluate`; tests check that they agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from rich.table import Table
+
+from casegraph.policy.config import LoadedPolicy, load_policy, parse_policy
+from casegraph.policy.facts import iter_person_facts, load_person_facts, require_resolution
+from casegraph.policy.gates import (
+    GATE_NAMES, GATES, PASS, GateResult, blocking_gates, case_view, is_eligible, result_flags,
+)
+from casegraph.policy.gates import evaluate as evaluate_gates
+from casegraph.policy.priority import score_priority
+from casegraph.workspace import Workspace
+
+Progress = Callable[[int, int], None]
+
+DDL = [
+    """create table if not exists score_runs (
+        run_id varchar primary key, as_of date, policy_version varchar, created_at timestamp,
+        policy_origin varchar, policy_text varchar, persons bigint, eligible bigint)""",
+    """create table if not exists gate_results (
+        run_id varchar, person_id varchar, gate varchar, verdict varchar, reason varchar,
+        evidence json, as_of date, policy_version varchar, flags json)""",
+    """create table if not exists eligibility (
+        run_id varchar, person_id varchar, eligible boolean, blocking json, flags json)""",
+    """create table if not exists priority (
+        run_id varchar, person_id varchar, score double, contributions json)""",
+]
+
+
+def ensure_tables(ws: Workspace) -> None:
+    for stmt in DDL:
+        ws.con.execute(stmt)
+
+
+@dataclass
+class ScoreReport:
+    """What a scoring run decided, in counts."""
+
+    run_id: str
+    as_of: dt.date
+    policy_version: str
+    persons: int = 0
+    eligible: int = 0
+    blocked: dict[str, Counter] = field(default_factory=dict)   # gate -> verdict counts
+    flags: Counter = field(default_factory=Counter)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "as_of": self.as_of.isoformat(),
+                "policy_version": self.policy_version, "persons": self.persons,
+                "eligible": self.eligible,
+                "blocked": {g: dict(c) for g, c in self.blocked.items()},
+                "flags": dict(self.flags)}
+
+    def __rich__(self) -> Table:
+        t = Table(title=f"Eligibility as of {self.as_of} — run {self.run_id}, "
+                        f"policy {self.policy_version}")
+        t.add_column("gate")
+        t.add_column("fail", justify="right")
+        t.add_column("needs review", justify="right")
+        for g in GATE_NAMES:
+            c = self.blocked.get(g, Counter())
+            t.add_row(g, f"{c.get('fail', 0):,}", f"{c.get('needs_review', 0):,}")
+        t.add_section()
+        t.add_row("[bold]eligible[/]", f"[bold]{self.eligible:,}[/] of {self.persons:,}", "")
+        for f, n in sorted(self.flags.items()):
+            t.add_row(f"flag: {f}", f"{n:,}", "")
+        return t
+
+
+@dataclass(frozen=True)
+class PersonEligibility:
+    """One person's gates on one date (the single-person path)."""
+
+    person_id: str
+    as_of: dt.date
+    eligible: bool
+    results: list[GateResult]
+    flags: list[str]
+    policy_version: str
+    found: bool = True
+
+    @property
+    def blocking(self) -> list[str]:
+        return blocking_gates(self.results)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"person_id": self.person_id, "as_of": self.as_of.isoformat(),
+                "eligible": self.eligible, "blocking": self.blocking, "flags": self.flags,
+                "policy_version": self.policy_version, "found": self.found,
+                "gates": [{"gate": r.gate, "verdict": r.verdict, "reason": r.reason,
+                           "evidence": list(r.evidence), "flags": list(r.flags)}
+                          for r in self.results]}
+
+
+def latest_run(ws: Workspace) -> dict[str, Any] | None:
+    """The latest scoring run (max ``created_at``), or None."""
+    if not ws.has_table("score_runs"):
+        return None
+    rows = ws.query("select * from score_runs order by created_at desc, run_id desc limit 1")
+    return rows[0] if rows else None
+
+
+def run_policy(ws: Workspace, run: dict[str, Any] | None) -> LoadedPolicy:
+    """The policy a run used (its stored text), else the packaged default."""
+    if run and run.get("policy_text"):
+        return parse_policy(run["policy_text"], origin=run.get("policy_origin") or run["run_id"])
+    return load_policy(None)
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+def run_scoring(ws: Workspace, as_of: dt.date | None = None,
+                policy_path: str | Path | None = None, *,
+                policy: LoadedPolicy | None = None, progress: Progress | None = None
+                ) -> ScoreReport:
+    """Evaluate every person on ``as_of`` (default today) and store the run.
+
+    Args:
+        ws: the workspace (needs ``persons``, ``person_records``, ``current_records``).
+        as_of: decision date; every date comparison uses it.
+        policy_path: a policy YAML replacing the packaged default.
+        policy: an already loaded policy (wins over ``policy_path``).
+        progress: called as ``progress(done, total)`` while persons are evaluated.
+
+    Returns:
+        A :class:`ScoreReport` (counts per gate and verdict).
+    """
+    require_resolution(ws)
+    ensure_tables(ws)
+    as_of = as_of or _today()
+    lp = policy or load_policy(policy_path)
+    gcfg, pcfg = lp.policy.gates, lp.policy.priority
+    run_id = f"S-{as_of:%Y%m%d}-{uuid.uuid4().hex[:8]}"
+    report = ScoreReport(run_id, as_of, lp.version, blocked={g: Counter() for g in GATE_NAMES})
+    total = ws.con.execute("select count(*) from persons").fetchall()[0][0]
+
+    g_cols: dict[str, list[Any]] = {k: [] for k in
+                                    ("person_id", "gate", "verdict", "reason", "evidence", "flags")}
+    e_cols: dict[str, list[Any]] = {k: [] for k in ("person_id", "eligible", "blocking", "flags")}
+    p_cols: dict[str, list[Any]] = {k: [] for k in ("person_id", "score", "contributions")}
+    dumps = json.dumps
+    n = 0
+    for pf in iter_person_facts(ws):
+        cv = case_view(pf, as_of, gcfg)
+        results = [fn(cv) for _, fn in GATES]
+        pid = pf.person_id
+        for r in results:
+            g_cols["person_id"].append(pid)
+            g_cols["gate"].append(r.gate)
+            g_cols["verdict"].append(r.verdict)
+            g_cols["reason"].append(r.reason)
+            g_cols["evidence"].append(dumps(list(r.evidence)))
+            g_cols["flags"].append(dumps(list(r.flags)))
+            if r.verdict != PASS:
+                report.blocked[r.gate][r.verdict] += 1
+        ok = is_eligible(results)
+        flags = result_flags(results)
+        e_cols["person_id"].append(pid)
+        e_cols["eligible"].append(ok)
+        e_cols["blocking"].append(dumps(blocking_gates(results)))
+        e_cols["flags"].append(dumps(flags))
+        score, contribs = score_priority(cv, pcfg)
+        p_cols["person_id"].append(pid)
+        p_cols["score"].append(score)
+        p_cols["contributions"].append(dumps([c.as_dict() for c in contribs]))
+        report.persons += 1
+        report.eligible += ok
+        if ok:
+            report.flags.update(flags)
+        n += 1
+        if progress is not None and n % 2000 == 0:
+            progress(n, total)
+    if progress is not None:
+        progress(n, total)
+
+    created = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    con = ws.con
+    con.execute("begin transaction")
+    try:
+        con.execute("insert into score_runs values (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [run_id, as_of, lp.version, created, lp.origin, lp.text, report.persons,
+                     report.eligible])
+        gt = pa.table(g_cols)
+        con.register("_cg_gates", gt)
+        con.execute("insert into gate_results select ?, person_id, gate, verdict, reason, "
+                    "evidence::json, ?, ?, flags::json from _cg_gates",
+                    [run_id, as_of, lp.version])
+        con.unregister("_cg_gates")
+        et = pa.table(e_cols)
+        con.register("_cg_elig", et)
+        con.execute("insert into eligibility select ?, person_id, eligible, blocking::json, "
+                    "flags::json from _cg_elig", [run_id])
+        con.unregister("_cg_elig")
+        pt = pa.table(p_cols)
+        con.register("_cg_prio", pt)
+        con.execute("insert into priority select ?, person_id, score, contributions::json "
+                    "from _cg_prio", [run_id])
+        con.unregister("_cg_prio")
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return report
+
+
+def evaluate_person(ws: Workspace, person_id: str, as_of: dt.date | None = None, *,
+                    policy: LoadedPolicy | None = None) -> PersonEligibility:
+    """Re-evaluate one person on current data (default: today, the latest run's policy).
+
+    A person who no longer exists (merged or split by a later resolve run) is returned
+    not eligible with ``found=False`` -- never silently eligible.
+    """
+    as_of = as_of or _today()
+    lp = policy or run_policy(ws, latest_run(ws))
+    pf = load_person_facts(ws, person_id)
+    if pf is None:
+        return PersonEligibility(person_id, as_of, False, [], [], lp.version, found=False)
+    results = evaluate_gates(pf, as_of, lp.policy.gates)
+    return PersonEligibility(person_id, as_of, is_eligible(results), results,
+                             result_flags(results), lp.version)
+
+
+def stored_results(ws: Workspace, run_id: str) -> dict[str, list[dict[str, Any]]]:
+    """A run's gate results by person (for comparisons and explanations)."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for r in ws.query("select person_id, gate, verdict, reason, evidence, flags from gate_results"
+                      " where run_id = ? order by person_id", [run_id]):
+        out.setdefault(r["person_id"], []).append(r)
+    return out
