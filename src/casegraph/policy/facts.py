@@ -84,7 +84,7 @@ def _facts_sql(where: str, kinds: Sequence[str]) -> str:
 
 def _rows(ws: Workspace, sql: str, params: list[Any] | None = None) -> Iterator[tuple[Any, ...]]:
     """Rows of a query, column-wise through Arrow (much faster than fetchall on wide rows)."""
-    tbl = ws.con.execute(sql, params or []).fetch_arrow_table()
+    tbl = ws.con.sql(sql, params=params or None).to_arrow_table()
     cols = [tbl.column(i).to_pylist() for i in range(tbl.num_columns)]
     return zip(*cols, strict=True) if cols else iter(())
 

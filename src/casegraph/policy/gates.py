@@ -392,15 +392,16 @@ def not_already_resolved(cv: CaseView) -> GateResult:
     if dep.status == VERIFIED and not dep.returned:
         blockers.append(({"record_key": dep.evidence[-1]}, dep.certain,
                          f"verified departed {dep.departure_date} ({dep.channel})"))
-    elif dep.status is not None and dep.returned:
+    elif dep.status == VERIFIED and dep.returned:
         flags.append("reentered_after_departure")
         ev.extend(dep.evidence[-1:] + dep.return_evidence[:1])
-    if dep.status == CLAIMED and not dep.returned:
+    if dep.claims and (dep.status == CLAIMED or dep.returned):
+        # a self-report is a claim until an official record confirms it: flag, never remove
         flags.append("claimed_departure")
         ev.extend(dep.claims)
-    elif dep.claims and dep.status == VERIFIED and dep.returned:
-        flags.append("claimed_departure")
-        ev.extend(dep.claims)
+        if dep.status == CLAIMED and dep.returned:
+            flags.append("seen_after_claimed_departure")
+            ev.extend(dep.return_evidence[:1])
     ok = "not in custody, not removed, not departed"
     if "claimed_departure" in flags:
         ok += " (self-reported departure unconfirmed: flagged)"

@@ -1,0 +1,100 @@
+"""Property: over random case histories, nobody failing or needing review is ever eligible,
+and certain blocking facts always block."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from casegraph.ontology import CASE_EVENT_TYPES, DEPARTURE_CHANNELS, STATUS_TYPES
+from casegraph.policy.config import load_policy
+from casegraph.policy.facts import PersonFacts, make_fact
+from casegraph.policy.gates import PASS, evaluate, is_eligible
+
+CFG = load_policy().policy.gates
+AS_OF = dt.date(2026, 11, 1)
+dates = st.dates(dt.date(2018, 1, 1), dt.date(2027, 6, 1))
+probs = st.sampled_from([1.0, 0.99, 0.95, 0.9, 0.85, 0.5])
+outcomes = st.sampled_from(["dismissed", "denied", "granted", "sustained", "remanded", None, "x"])
+
+
+@st.composite
+def fact(draw, i):
+    kind = draw(st.sampled_from(["removal_order", "case_event", "status", "detention",
+                                 "departure", "encounter"]))
+    key, p = f"r:{i}", draw(probs)
+    if kind == "removal_order":
+        return make_fact(kind, key, p, order_date=draw(dates),
+                         order_type=draw(st.sampled_from(["removal", "expedited", "reinstated"])),
+                         in_absentia=draw(st.booleans()), appeal_waived=draw(st.booleans()),
+                         case_number=draw(st.sampled_from([None, "A", "B"])))
+    if kind == "case_event":
+        return make_fact(kind, key, p, event_type=draw(st.sampled_from(CASE_EVENT_TYPES)),
+                         event_date=draw(dates), outcome=draw(outcomes),
+                         stay_end_date=draw(st.none() | dates),
+                         case_number=draw(st.sampled_from([None, "A", "B"])))
+    if kind == "status":
+        return make_fact(kind, key, p, status_type=draw(st.sampled_from(STATUS_TYPES)),
+                         status_date=draw(st.none() | dates))
+    if kind == "detention":
+        return make_fact(kind, key, p, facility_id="F", book_in_date=draw(dates),
+                         book_out_date=draw(st.none() | dates))
+    if kind == "departure":
+        return make_fact(kind, key, p, departure_date=draw(dates),
+                         channel=draw(st.sampled_from(DEPARTURE_CHANNELS)))
+    return make_fact(kind, key, p, encounter_date=draw(dates),
+                     encounter_type=draw(st.sampled_from([None, "arrest", "removal"])),
+                     charge_status=draw(st.sampled_from([None, "pending", "convicted"])))
+
+
+@st.composite
+def history(draw):
+    n = draw(st.integers(0, 8))
+    facts = [draw(fact(i)) for i in range(n)]
+    conf = draw(st.none() | st.floats(0, 1))
+    return PersonFacts("P-1", conf, facts), draw(dates)
+
+
+@settings(max_examples=400, deadline=None)
+@given(history())
+def test_no_failing_or_review_person_is_eligible(h):
+    person, as_of = h
+    results = evaluate(person, as_of, CFG)
+    assert len(results) == 7
+    bad = [r for r in results if r.verdict != PASS]
+    if bad:
+        assert not is_eligible(results)
+    else:
+        assert is_eligible(results)
+    # certain blocking facts known on the as-of date always block
+    for f in person.facts:
+        if f["link_probability"] < CFG.fact_link_threshold:
+            continue
+        if f["kind"] == "status" and f["status_type"] in (
+                "us_citizen", "naturalized", "t_visa_applicant", "u_visa_applicant",
+                "vawa_self_petitioner") and (f["status_date"] is None or f["status_date"] <= as_of):
+            assert not is_eligible(results)
+        if f["kind"] == "case_event" and f["event_type"] == "stay_granted" \
+                and f["event_date"] <= as_of and (f["stay_end_date"] is None
+                                                  or f["stay_end_date"] >= as_of) \
+                and not any(g["event_type"] == "stay_ended" for g in person.facts
+                            if g["kind"] == "case_event"):
+            assert not is_eligible(results)
+        if f["kind"] == "detention" and f["book_in_date"] <= as_of and (
+                f["book_out_date"] is None or f["book_out_date"] > as_of):
+            assert not is_eligible(results)
+    # uncertain citizenship evidence is never a silent pass
+    for f in person.facts:
+        if f["kind"] == "status" and f["status_type"] in ("us_citizen", "naturalized") \
+                and (f["status_date"] is None or f["status_date"] <= as_of):
+            g4 = next(r for r in results if r.gate == "no_citizenship_or_status")
+            assert g4.verdict != PASS and f["record_key"] in g4.evidence or g4.verdict != PASS
+
+
+@settings(max_examples=150, deadline=None)
+@given(history())
+def test_evaluation_is_deterministic(h):
+    person, as_of = h
+    assert evaluate(person, as_of, CFG) == evaluate(person, as_of, CFG)
