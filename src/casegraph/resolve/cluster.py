@@ -1,0 +1,196 @@
+"""Clustering that does not chain.
+
+Plain connected components over links above a threshold merges twins and namesakes
+through one ambiguous record (A~C, C~B => A=B). Here, components are only candidates:
+inside each, clusters are built greedily from the strongest link down, and two clusters
+merge only when
+
+* no cannot-link separates them (valid A-numbers more than one edit apart, a human
+  "different" decision), and
+* the links *across* them are, on average, strong (average linkage over the scored
+  cross pairs >= ``min_density``): one good link cannot pull in a record the rest of
+  the cluster disagrees with.
+
+Must-links (same valid A-number with a compatible birth date, human "same") are applied
+first and override the density test, never a cannot-link from a human.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import jellyfish
+
+
+def a_numbers_conflict(a: str | None, b: str | None) -> bool:
+    """True when two valid A-numbers are more than one edit or transposition apart."""
+    if not a or not b or a == b:
+        return False
+    return jellyfish.damerau_levenshtein_distance(a, b) > 1
+
+
+@dataclass
+class ClusterResult:
+    cluster_of: dict[str, int]              # record key -> cluster number
+    best_link: dict[str, float]             # record key -> best link probability in cluster
+    rejected: list[tuple[str, str, float, str]] = field(default_factory=list)
+    # (key_l, key_r, probability, reason) of strong links that were not followed
+
+
+class _UF:
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, x: str) -> str:
+        p = self.parent.setdefault(x, x)
+        while p != self.parent.setdefault(p, p):
+            self.parent[x] = self.parent[p]
+            x, p = p, self.parent[p]
+        return p
+
+    def union(self, a: str, b: str) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def cluster(nodes: Iterable[str], edges: list[tuple[str, str, float]], *,
+            pair_scores: dict[tuple[str, str], float] | None = None,
+            a_number: dict[str, str | None] | None = None,
+            must_link: Iterable[tuple[str, str]] = (),
+            human_same: Iterable[tuple[str, str]] = (),
+            cannot_link: Iterable[tuple[str, str]] = (),
+            link_threshold: float = 0.9, min_density: float = 0.5,
+            veto_below: float = 0.01) -> ClusterResult:
+    """Cluster records.
+
+    Args:
+        nodes: every record key to place (unlinked ones become singletons).
+        edges: scored pairs (key_l, key_r, match_probability) at or above the threshold
+            (lower ones are ignored here but may be passed in ``pair_scores``).
+        pair_scores: every scored pair {(min_key, max_key): p}, including weak ones; used
+            for the density test. Defaults to the edges.
+        a_number: record key -> cleaned valid A-number (or None).
+        must_link: pairs the identifier rule joins (same valid A-number, compatible birth
+            date); refused only by a cannot-link.
+        human_same / cannot_link: pairs a human decided are the same / different people
+            (a human "same" overrides an A-number conflict, never a human "different").
+        link_threshold: minimum probability for a link to be followed.
+        min_density: minimum average probability across scored cross pairs to merge.
+        veto_below: a scored cross pair below this probability (strong evidence of two
+            different people, e.g. twins) vetoes the merge.
+
+    Returns:
+        the cluster of each record, each record's best link into its cluster, and the
+        strong links that were refused (for the review queue).
+    """
+    a_number = a_number or {}
+    scores: dict[tuple[str, str], float] = dict(pair_scores or {})
+    for l, r, p in edges:
+        k = (l, r) if l < r else (r, l)
+        scores[k] = max(p, scores.get(k, 0.0))
+    cannot = {((l, r) if l < r else (r, l)) for l, r in cannot_link}
+    must = [((l, r) if l < r else (r, l)) for l, r in must_link]
+    hsame = [((l, r) if l < r else (r, l)) for l, r in human_same]
+    for k in must + hsame:
+        scores[k] = 1.0
+    nodes = set(nodes)
+    for l, r in must + hsame:
+        nodes.update((l, r))
+
+    # adjacency of scored pairs, for cross-pair density
+    adj: dict[str, dict[str, float]] = defaultdict(dict)
+    for (l, r), p in scores.items():
+        adj[l][r] = p
+        adj[r][l] = p
+
+    uf = _UF()
+    members: dict[str, list[str]] = {n: [n] for n in nodes}
+    anums: dict[str, set[str]] = {n: ({a_number[n]} if a_number.get(n) else set()) for n in nodes}
+    cannot_of: dict[str, set[str]] = defaultdict(set)
+    for l, r in cannot:
+        cannot_of[l].add(r)
+        cannot_of[r].add(l)
+    rejected: list[tuple[str, str, float, str]] = []
+
+    def conflict(ra: str, rb: str) -> str | None:
+        small, big = (ra, rb) if len(members[ra]) <= len(members[rb]) else (rb, ra)
+        big_set = set(members[big])
+        for x in members[small]:
+            if cannot_of.get(x, set()) & big_set:
+                return "human decision: different people"
+        for a in anums[ra]:
+            for b in anums[rb]:
+                if a_numbers_conflict(a, b):
+                    return "different A-numbers"
+        return None
+
+    def density(ra: str, rb: str) -> tuple[float, float]:
+        small, big = (ra, rb) if len(members[ra]) <= len(members[rb]) else (rb, ra)
+        big_set = set(members[big])
+        tot, n, low = 0.0, 0, 1.0
+        for x in members[small]:
+            for y, p in adj.get(x, {}).items():
+                if y in big_set:
+                    tot += p
+                    n += 1
+                    low = min(low, p)
+        return (tot / n if n else 0.0), low
+
+    def merge(ra: str, rb: str) -> None:
+        uf.union(ra, rb)
+        root = uf.find(ra)
+        other = rb if root == ra else ra
+        members[root].extend(members.pop(other))
+        anums[root] |= anums.pop(other)
+
+    for l, r in sorted(set(hsame)):
+        ra, rb = uf.find(l), uf.find(r)
+        if ra == rb:
+            continue
+        why = conflict(ra, rb)
+        if why and why.startswith("human"):
+            rejected.append((l, r, 1.0, why))
+            continue
+        merge(ra, rb)
+    for l, r in sorted(set(must)):
+        ra, rb = uf.find(l), uf.find(r)
+        if ra == rb:
+            continue
+        why = conflict(ra, rb)
+        if why:
+            rejected.append((l, r, 1.0, why))
+            continue
+        merge(ra, rb)
+
+    ordered = sorted(((p, l, r) for (l, r), p in scores.items() if p >= link_threshold),
+                     key=lambda t: (-t[0], t[1], t[2]))
+    for p, l, r in ordered:
+        if l not in nodes or r not in nodes:
+            continue
+        ra, rb = uf.find(l), uf.find(r)
+        if ra == rb:
+            continue
+        why = conflict(ra, rb)
+        if why is None and len(members[ra]) + len(members[rb]) > 2:
+            d, low = density(ra, rb)
+            if low < veto_below:
+                why = f"a record of one cluster clearly differs from the other (p={low:.3f})"
+            elif d < min_density:
+                why = f"weak support across clusters (average link {d:.2f})"
+        if why:
+            rejected.append((l, r, p, why))
+            continue
+        merge(ra, rb)
+
+    roots = sorted({uf.find(n) for n in nodes})
+    number = {r: i for i, r in enumerate(roots)}
+    cluster_of = {n: number[uf.find(n)] for n in nodes}
+    best: dict[str, float] = {}
+    for n in nodes:
+        c = cluster_of[n]
+        ps = [p for y, p in adj.get(n, {}).items() if cluster_of.get(y) == c]
+        best[n] = max(ps) if ps else 1.0
+    return ClusterResult(cluster_of, best, rejected)

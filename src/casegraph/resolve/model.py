@@ -1,0 +1,289 @@
+"""The Fellegi–Sunter model: comparisons designed for this population, blocking, training.
+
+Every comparison level carries a prior m/u so that a workspace too small to train on
+(three records) still gets sensible weights; larger workspaces are trained on their own
+data (u by random sampling, m by expectation maximisation, no labels).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+from splink.internals.splink_dataframe import SplinkDataFrame
+
+from casegraph.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+TF_COLUMNS = ("given_norm", "family_norm")
+
+
+def _lvl(sql: str, label: str, m: float, u: float, **extra: Any) -> dict[str, Any]:
+    return {"sql_condition": sql, "label_for_charts": label, "m_probability": m,
+            "u_probability": u, **extra}
+
+
+def _null(*cols: str) -> dict[str, Any]:
+    cond = " OR ".join(f'"{c}_l" IS NULL OR "{c}_r" IS NULL' for c in cols)
+    return {"sql_condition": cond, "label_for_charts": "missing", "is_null_level": True}
+
+
+def _jw(col: str) -> str:
+    return f'jaro_winkler_similarity("{col}_l", "{col}_r")'
+
+
+def given_name_comparison() -> dict[str, Any]:
+    return {
+        "output_column_name": "given_name",
+        "comparison_description": "given names: exact (TF), swapped, transliteration key, "
+                                  "first token, fuzzy, phonetic, initial",
+        "comparison_levels": [
+            _null("given_norm"),
+            _lvl('"given_norm_l" = "given_norm_r"', "exact", 0.70, 0.004,
+                 tf_adjustment_column="given_norm", tf_adjustment_weight=1.0),
+            _lvl('"given_norm_l" = "family_norm_r" AND "family_norm_l" = "given_norm_r"',
+                 "given/family swapped", 0.03, 0.00005),
+            _lvl('"given_key_l" = "given_key_r"', "same transliteration key", 0.08, 0.002),
+            _lvl('"given_tk_l" = "given_tk_r"', "first name token agrees", 0.04, 0.004),
+            _lvl(f'{_jw("given_norm")} >= 0.92', "jaro-winkler >= 0.92", 0.05, 0.004),
+            _lvl('"given_ph_l" = "given_ph_r"', "phonetic key agrees", 0.02, 0.005),
+            _lvl('(length("given_norm_l") = 1 OR length("given_norm_r") = 1) AND '
+                 'left("given_norm_l", 1) = left("given_norm_r", 1)', "initial agrees",
+                 0.01, 0.01),
+            _lvl(f'{_jw("given_norm")} >= 0.8', "jaro-winkler >= 0.8", 0.02, 0.05),
+            {"sql_condition": "ELSE", "label_for_charts": "different", "m_probability": 0.03,
+             "u_probability": 0.92},
+        ],
+    }
+
+
+def family_name_comparison() -> dict[str, Any]:
+    return {
+        "output_column_name": "family_name",
+        "comparison_description": "family names: exact (TF), swapped, transliteration key, "
+                                  "one edit, any token of a compound name, phonetic",
+        "comparison_levels": [
+            _null("family_norm"),
+            _lvl('"family_norm_l" = "family_norm_r"', "exact", 0.75, 0.002,
+                 tf_adjustment_column="family_norm", tf_adjustment_weight=1.0),
+            _lvl('"given_norm_l" = "family_norm_r" AND "family_norm_l" = "given_norm_r"',
+                 "given/family swapped", 0.03, 0.00005),
+            _lvl('"family_key_l" = "family_key_r"', "same transliteration key", 0.06, 0.001),
+            _lvl('damerau_levenshtein("family_norm_l", "family_norm_r") <= 1 OR '
+                 f'{_jw("family_norm")} >= 0.94', "one edit / jaro-winkler >= 0.94",
+                 0.06, 0.002),
+            _lvl('len(list_intersect("family_toks_l", "family_toks_r")) > 0',
+                 "a token of a compound name agrees", 0.04, 0.002),
+            _lvl('"family_ph_l" = "family_ph_r"', "phonetic key agrees", 0.02, 0.003),
+            _lvl(f'{_jw("family_norm")} >= 0.8', "jaro-winkler >= 0.8", 0.02, 0.03),
+            {"sql_condition": "ELSE", "label_for_charts": "different", "m_probability": 0.02,
+             "u_probability": 0.96},
+        ],
+    }
+
+
+def birth_date_comparison() -> dict[str, Any]:
+    d = '"dob_l"', '"dob_r"'
+    jan1 = "(month({x}) = 1 AND day({x}) = 1)"
+    return {
+        "output_column_name": "birth_date",
+        "comparison_description": "birth date: exact, day/month swapped, one-character typo, "
+                                  "year off by one, Jan-1 placeholder, within a year",
+        "comparison_levels": [
+            _null("dob"),
+            _lvl(f"{d[0]} = {d[1]}", "exact", 0.85, 0.0003),
+            _lvl(f"year({d[0]}) = year({d[1]}) AND month({d[0]}) = day({d[1]}) AND "
+                 f"day({d[0]}) = month({d[1]})", "day and month swapped", 0.02, 0.00001),
+            _lvl(f"damerau_levenshtein(strftime({d[0]}, '%Y%m%d'), strftime({d[1]}, '%Y%m%d')) <= 1",
+                 "one-character typo", 0.06, 0.003),
+            _lvl(f"month({d[0]}) = month({d[1]}) AND day({d[0]}) = day({d[1]}) AND "
+                 f"abs(year({d[0]}) - year({d[1]})) <= 1", "year off by one", 0.02, 0.0006),
+            _lvl(f"year({d[0]}) = year({d[1]}) AND ({jan1.format(x=d[0])} OR {jan1.format(x=d[1])})",
+                 "same year, one is a Jan-1 placeholder", 0.02, 0.0008),
+            _lvl(f"abs(date_diff('day', {d[0]}, {d[1]})) <= 366", "within a year", 0.01, 0.03),
+            {"sql_condition": "ELSE", "label_for_charts": "different", "m_probability": 0.02,
+             "u_probability": 0.966},
+        ],
+    }
+
+
+def identifier_comparison(col: str, label: str, m_exact: float = 0.9) -> dict[str, Any]:
+    return {
+        "output_column_name": col,
+        "comparison_description": f"{label}: exact, one edit or transposition, different",
+        "comparison_levels": [
+            _null(col),
+            _lvl(f'"{col}_l" = "{col}_r"', "exact", m_exact, 0.00001),
+            _lvl(f'damerau_levenshtein("{col}_l", "{col}_r") <= 1',
+                 "one edit or transposition", 0.97 - m_exact, 0.0002),
+            {"sql_condition": "ELSE", "label_for_charts": "different", "m_probability": 0.03,
+             "u_probability": 0.99979},
+        ],
+    }
+
+
+def address_comparison() -> dict[str, Any]:
+    both_null = ('("street_address_l" IS NULL OR "street_address_r" IS NULL) AND '
+                 '("postcode_l" IS NULL OR "postcode_r" IS NULL) AND '
+                 '("locality_l" IS NULL OR "locality_r" IS NULL)')
+    return {
+        "output_column_name": "address",
+        "comparison_description": "address: street + postcode, fuzzy street, postcode, locality",
+        "comparison_levels": [
+            {"sql_condition": both_null, "label_for_charts": "missing", "is_null_level": True},
+            _lvl('"street_address_l" = "street_address_r" AND '
+                 'coalesce("postcode_l" = "postcode_r", true)', "same street address", 0.5, 0.0005),
+            _lvl(f'{_jw("street_address")} >= 0.9', "street jaro-winkler >= 0.9", 0.15, 0.002),
+            _lvl('"postcode_l" = "postcode_r"', "same postcode", 0.1, 0.01),
+            _lvl('"locality_l" = "locality_r"', "same locality", 0.1, 0.05),
+            {"sql_condition": "ELSE", "label_for_charts": "different", "m_probability": 0.15,
+             "u_probability": 0.9375},
+        ],
+    }
+
+
+def simple_comparison(col: str, label: str, m: float, u: float) -> dict[str, Any]:
+    return {
+        "output_column_name": col,
+        "comparison_description": label,
+        "comparison_levels": [
+            _null(col),
+            _lvl(f'"{col}_l" = "{col}_r"', "exact", m, u),
+            {"sql_condition": "ELSE", "label_for_charts": "different", "m_probability": 1 - m,
+             "u_probability": 1 - u},
+        ],
+    }
+
+
+def contact_comparison() -> dict[str, Any]:
+    return {
+        "output_column_name": "contact",
+        "comparison_description": "phone or e-mail",
+        "comparison_levels": [
+            {"sql_condition": '("phone_l" IS NULL OR "phone_r" IS NULL) AND '
+                              '("email_l" IS NULL OR "email_r" IS NULL)',
+             "label_for_charts": "missing", "is_null_level": True},
+            _lvl('"phone_l" = "phone_r" OR "email_l" = "email_r"', "same phone or e-mail",
+                 0.6, 0.0005),
+            {"sql_condition": "ELSE", "label_for_charts": "different", "m_probability": 0.4,
+             "u_probability": 0.9995},
+        ],
+    }
+
+
+def comparisons() -> list[dict[str, Any]]:
+    return [
+        given_name_comparison(),
+        family_name_comparison(),
+        birth_date_comparison(),
+        identifier_comparison("a_number", "A-number", 0.93),
+        identifier_comparison("passport", "passport number", 0.85),
+        identifier_comparison("fbi", "FBI number", 0.9),
+        identifier_comparison("national_id", "national id", 0.85),
+        address_comparison(),
+        contact_comparison(),
+        simple_comparison("nationality", "nationality", 0.95, 0.05),
+        simple_comparison("birth_country", "birth country", 0.95, 0.05),
+        simple_comparison("sex", "sex", 0.97, 0.5),
+    ]
+
+
+def blocking_rules() -> list[Any]:
+    """Rules generating candidate pairs: each an equi-join, so pair counts stay near-linear.
+
+    Chosen with Splink's blocking analysis (see ``benchmarks/bench_resolve.py``):
+    identifiers catch records whose names are garbled; name keys + birth year catch
+    date typos; date + one name key catch name typos; the swap rule catches given/family
+    order swaps; date + postcode catches records with unusable names.
+    """
+    return [
+        block_on("a_number"),
+        block_on("passport"),
+        block_on("fbi"),
+        block_on("national_id"),
+        block_on("given_tk", "family_key", "birth_year"),
+        block_on("family_key", "dob"),
+        block_on("given_tk", "dob"),
+        block_on("dob", "postcode"),
+        "l.given_tk = r.family_key and l.family_key = r.given_tk and l.birth_year = r.birth_year",
+        block_on("given_tk", "family_key", "postcode"),
+        block_on("phone"),
+        block_on("email"),
+    ]
+
+
+def settings(prior: float = 1e-4) -> SettingsCreator:
+    return SettingsCreator(
+        link_type="dedupe_only",
+        comparisons=comparisons(),
+        blocking_rules_to_generate_predictions=blocking_rules(),
+        probability_two_random_records_match=prior,
+        retain_matching_columns=True,
+        retain_intermediate_calculation_columns=True,
+        max_iterations=20,
+        em_convergence=0.001,
+    )
+
+
+@dataclass
+class TrainResult:
+    trained: bool
+    notes: list[str] = field(default_factory=list)
+
+
+def make_linker(ws: Workspace, table: str, model: SettingsCreator | dict[str, Any] | str
+                ) -> tuple[Linker, SplinkDataFrame, DuckDBAPI]:
+    db_api = DuckDBAPI(connection=ws.con)
+    sdf = db_api.register(table)
+    linker = Linker(sdf, model, log_level=None)
+    return linker, sdf, db_api
+
+
+def train(linker: Linker, n_records: int, *, min_records: int = 500, seed: int = 42
+          ) -> TrainResult:
+    """Train on the workspace's own data, keeping the priors where data is too thin."""
+    res = TrainResult(trained=False)
+    if n_records < min_records:
+        res.notes.append(f"{n_records} records < {min_records}: prior weights used")
+        return res
+    try:
+        linker.training.estimate_probability_two_random_records_match(
+            [block_on("a_number", "dob"), block_on("given_norm", "family_norm", "dob"),
+             block_on("passport"), block_on("national_id")], recall=0.8)
+    except Exception as e:  # noqa: BLE001 - too little data: keep the prior
+        res.notes.append(f"prior kept: {type(e).__name__}: {e}")
+    try:
+        max_pairs = min(5e6, max(1e5, n_records * 5.0))
+        linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
+    except Exception as e:  # noqa: BLE001
+        res.notes.append(f"u priors kept: {type(e).__name__}: {e}")
+        return res
+    ok = 0
+    for rule in (block_on("dob"), block_on("given_tk", "family_key"), block_on("a_number")):
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, estimate_without_term_frequencies=True)
+            ok += 1
+        except Exception as e:  # noqa: BLE001 - e.g. no pairs under this rule
+            res.notes.append(f"EM on {rule.create_sql(linker._db_api.sql_dialect) if hasattr(rule, 'create_sql') else rule}: "
+                             f"{type(e).__name__}: {e}")
+    res.trained = ok > 0
+    _sanitise(linker)
+    return res
+
+
+def _sanitise(linker: Linker) -> None:
+    """Replace untrained/degenerate parameters (None, 0, 1) with the level's prior."""
+    priors = {c["output_column_name"]: c["comparison_levels"] for c in comparisons()}
+    for comp in linker._settings_obj.comparisons:
+        lv_priors = [lv for lv in priors.get(comp.output_column_name, []) if not lv.get("is_null_level")]
+        levels = [cl for cl in comp.comparison_levels if not cl.is_null_level]
+        for cl, pr in zip(levels, lv_priors):
+            for attr in ("m_probability", "u_probability"):
+                v = getattr(cl, "_" + attr, None)
+                if not isinstance(v, (int, float)) or math.isnan(v) or v <= 0 or v >= 1:
+                    setattr(cl, attr, pr[attr])

@@ -1,0 +1,660 @@
+"""Records -> persons: prepare, train, score, cluster, keep ids stable, write the tables.
+
+Two modes:
+
+* **full** (first run, ``full=True``, or no saved model): train the model on the
+  workspace's data, score every blocked pair, cluster everything, and map the new
+  clusters onto the previous person ids by record overlap.
+* **incremental** (default once a model exists): new or changed records are scored
+  against the existing records (``predict_between``) and each other (``predict_within``)
+  with the saved model; only the persons they touch (and persons touched by new human
+  decisions or by withdrawn records) are re-clustered. Everything else is left alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from casegraph.resolve import model as rmodel
+from casegraph.resolve.cluster import ClusterResult, cluster
+from casegraph.resolve.prepare import INPUT_TABLE, build_input
+from casegraph.resolve.schema import CANONICAL_FIELDS, ResolveConfig, config, ensure_tables
+from casegraph.sources.schema import ensure_tables as ensure_source_tables
+from casegraph.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+PAIRS_TABLE = "_resolve_pairs"
+
+
+@dataclass
+class ResolveReport:
+    """What a resolve run did."""
+
+    run_id: str
+    mode: str                       # 'full' | 'incremental' | 'unchanged'
+    records: int                    # person-bearing current records
+    persons: int
+    new_records: int = 0
+    changed_person_ids: list[str] = field(default_factory=list)
+    retired_person_ids: list[str] = field(default_factory=list)
+    pairs_scored: int = 0
+    review_open: int = 0
+    trained: bool = False
+    model_path: str | None = None
+    notes: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    events: Counter[str] = field(default_factory=Counter)
+
+
+class _Phases:
+    """Times each phase and shows a Rich progress bar when asked."""
+
+    def __init__(self, names: list[str], show: bool) -> None:
+        self.timings: dict[str, float] = {}
+        self.progress = (Progress(TextColumn("[bold]resolve[/] {task.description}"), BarColumn(),
+                                  TextColumn("{task.completed}/{task.total}"),
+                                  TimeElapsedColumn(), transient=True) if show else None)
+        self.task = None
+        self.total = len(names)
+
+    def __enter__(self) -> _Phases:
+        if self.progress:
+            self.progress.start()
+            self.task = self.progress.add_task("starting", total=self.total)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.progress:
+            self.progress.stop()
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        if self.progress is not None and self.task is not None:
+            self.progress.update(self.task, description=name)
+        t = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] = round(time.perf_counter() - t, 3)
+            if self.progress is not None and self.task is not None:
+                self.progress.advance(self.task)
+
+
+def _quiet_splink() -> None:
+    for name in ("splink", "splink.internals"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def _fetch(ws: Workspace, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+    return ws.con.execute(sql, params or []).fetchall()
+
+
+def _scalar(ws: Workspace, sql: str, params: list[Any] | None = None) -> Any:
+    rows = _fetch(ws, sql, params)
+    return rows[0][0] if rows else None
+
+
+def pair_key(a: str, b: str) -> tuple[str, str]:
+    return (a, b) if a < b else (b, a)
+
+
+def review_id_for(a: str, b: str) -> str:
+    l, r = pair_key(a, b)
+    return "RV-" + hashlib.sha1(f"{l}|{r}".encode()).hexdigest()[:12]
+
+
+def format_person_id(n: int) -> str:
+    return f"P-{n:06d}"
+
+
+def _next_person_number(ws: Workspace) -> int:
+    mx = _scalar(ws, """
+        select max(try_cast(substr(pid, 3) as bigint)) from (
+            select person_id pid from persons union all select person_id from person_events)""")
+    return int(mx or 0) + 1
+
+
+def latest_model_path(ws: Workspace) -> Path | None:
+    if not ws.has_table("resolve_runs"):
+        return None
+    rows = _fetch(ws, "select model_path from resolve_runs where model_path is not null "
+                      "order by started_at desc, run_id desc limit 1")
+    if rows and rows[0][0] and Path(rows[0][0]).exists():
+        return Path(rows[0][0])
+    return None
+
+
+# ---- scoring -------------------------------------------------------------------------------
+
+def _materialise_pairs(ws: Workspace, predictions_table: str, cfg: ResolveConfig,
+                       target: str = PAIRS_TABLE) -> int:
+    """Scored pairs with the identifier and name rules applied.
+
+    ``model_p`` is Splink's probability; ``p`` is the probability clustering uses after
+    the hard rules: the same valid A-number with a compatible birth date is a must-link
+    (p = 1); valid A-numbers more than one edit apart, or clearly different given names
+    with no shared identifier (twins), cap p at 0.001.
+    """
+    veto = "true" if cfg.distinct_given_names_veto else "false"
+    ws.con.execute(f"""
+        create or replace table {target} as
+        with s as (
+            select least(unique_id_l, unique_id_r) as l, greatest(unique_id_l, unique_id_r) as r,
+                match_probability as model_p, match_weight as mw,
+                coalesce(a_number_l = a_number_r and gamma_birth_date <> 0, false) as must,
+                coalesce(a_number_l <> a_number_r
+                         and damerau_levenshtein(a_number_l, a_number_r) > 1, false) as anum_conflict,
+                {veto} and gamma_given_name = 0 and gamma_a_number <> 2 and gamma_passport <> 2
+                    and gamma_fbi <> 2 and gamma_national_id <> 2 as given_veto
+            from {predictions_table})
+        select l, r, model_p, mw, must, anum_conflict, given_veto,
+            case when anum_conflict then least(model_p, 0.001)
+                 when must then 1.0
+                 when given_veto then least(model_p, 0.001)
+                 else model_p end as p
+        from s
+    """)
+    return int(_scalar(ws, f"select count(*) from {target}"))
+
+
+def _decisions(ws: Workspace) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Latest human decision per pair: (same pairs, different pairs)."""
+    rows = _fetch(ws, """
+        select l, r, arg_max(decision, decided_at) from (
+            select least(record_key_l, record_key_r) l, greatest(record_key_l, record_key_r) r,
+                   decision, decided_at from identity_decisions)
+        group by l, r""")
+    same = [(l, r) for l, r, d in rows if d == "same"]
+    diff = [(l, r) for l, r, d in rows if d == "different"]
+    return same, diff
+
+
+def _cluster_pairs(ws: Workspace, cfg: ResolveConfig, nodes_sql: str,
+                   pairs_table: str = PAIRS_TABLE) -> tuple[ClusterResult, list[str]]:
+    """Cluster the records selected by ``nodes_sql`` (a query returning ``unique_id``)."""
+    same, diff = _decisions(ws)
+    node_keys = [k for (k,) in _fetch(ws, nodes_sql)]
+    node_set = set(node_keys)
+    same = [p for p in same if p[0] in node_set and p[1] in node_set]
+    diff = [p for p in diff if p[0] in node_set and p[1] in node_set]
+    diff_set = set(diff)
+    pos = [(l, r, p, must) for l, r, p, must in _fetch(
+        ws, f"select l, r, p, must from {pairs_table} where p >= ? or must",
+        [cfg.link_threshold]) if (l, r) not in diff_set]
+    # candidate components over positive edges and human "same" decisions
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for l, r, *_ in pos:
+        parent[find(l)] = find(r)
+    for l, r in same:
+        parent[find(l)] = find(r)
+    comp: dict[str, list[str]] = defaultdict(list)
+    for x in list(parent):
+        comp[find(x)].append(x)
+    big = [x for members in comp.values() if len(members) > 2 for x in members]
+    pair_scores: dict[tuple[str, str], float] = {}
+    anum: dict[str, str | None] = {}
+    if big:
+        con = ws.con
+        con.execute("create or replace temp table _resolve_big (k varchar)")
+        _bulk_insert_keys(ws, "_resolve_big", big)
+        for l, r, p in _fetch(ws, f"""
+                select p.l, p.r, p.p from {pairs_table} p
+                join _resolve_big a on a.k = p.l join _resolve_big b on b.k = p.r"""):
+            pair_scores[(l, r)] = p
+        for k, a in _fetch(ws, f"select i.unique_id, i.a_number from {INPUT_TABLE} i "
+                               "join _resolve_big b on b.k = i.unique_id where i.a_number is not null"):
+            anum[k] = a
+        con.execute("drop table if exists _resolve_big")
+    edges = [(l, r, p) for l, r, p, must in pos if not must]
+    musts = [(l, r) for l, r, p, must in pos if must]
+    res = cluster(list(parent), edges, pair_scores=pair_scores, a_number=anum,
+                  must_link=musts, human_same=same, cannot_link=diff,
+                  link_threshold=cfg.link_threshold, min_density=cfg.min_density,
+                  veto_below=cfg.veto_below)
+    return res, node_keys
+
+
+def _bulk_insert_keys(ws: Workspace, table: str, keys: list[str]) -> None:
+    import pandas as pd
+
+    df = pd.DataFrame({"k": keys})
+    ws.con.register("_keys_df", df)
+    ws.con.execute(f"insert into {table} select k from _keys_df")
+    ws.con.unregister("_keys_df")
+
+
+# ---- ids -----------------------------------------------------------------------------------
+
+@dataclass
+class _Assignment:
+    person_of: dict[str, str]                      # record key -> person id
+    events: list[tuple[str, str, list[str], int]]  # (event, person_id, related, record_count)
+    changed: set[str]
+    retired: set[str]
+
+
+def assign_ids(clusters: dict[int, list[str]], old_person_of: dict[str, str],
+               next_number: int, changed_records: set[str] | None = None) -> _Assignment:
+    """Give each new cluster a person id: the old id it shares most records with.
+
+    Each old id goes to at most one cluster (largest overlap first); clusters with no
+    old id get a fresh one. Merges, splits, creations and retirements become events.
+    """
+    changed_records = changed_records or set()
+    overlap: dict[tuple[int, str], int] = Counter()
+    old_members: dict[str, set[str]] = defaultdict(set)
+    for c, keys in clusters.items():
+        for k in keys:
+            pid = old_person_of.get(k)
+            if pid:
+                overlap[(c, pid)] += 1
+    for k, pid in old_person_of.items():
+        old_members[pid].add(k)
+    order = sorted(overlap.items(), key=lambda kv: (-kv[1], -len(clusters[kv[0][0]]),
+                                                    kv[0][1], kv[0][0]))
+    id_of: dict[int, str] = {}
+    used: set[str] = set()
+    for (c, pid), _n in order:
+        if c in id_of or pid in used:
+            continue
+        id_of[c] = pid
+        used.add(pid)
+    events: list[tuple[str, str, list[str], int]] = []
+    changed: set[str] = set()
+    n = next_number
+    for c in sorted(clusters, key=lambda c: min(clusters[c])):
+        keys = clusters[c]
+        olds = sorted({old_person_of[k] for k in keys if k in old_person_of})
+        if c not in id_of:
+            id_of[c] = format_person_id(n)
+            n += 1
+            events.append(("split" if olds else "created", id_of[c], olds, len(keys)))
+            changed.add(id_of[c])
+            continue
+        pid = id_of[c]
+        if len(olds) > 1:
+            events.append(("merged", pid, [o for o in olds if o != pid], len(keys)))
+        if set(keys) != old_members.get(pid, set()) or changed_records & set(keys):
+            changed.add(pid)
+    retired = {pid for pid in old_members if pid not in used}
+    person_of = {k: id_of[c] for c, keys in clusters.items() for k in keys}
+    for pid in sorted(retired):
+        went = sorted({person_of[k] for k in old_members[pid] if k in person_of})
+        events.append(("retired", pid, went, 0))
+    for pid in sorted(used):
+        went = sorted({person_of[k] for k in old_members[pid] if k in person_of} - {pid})
+        if went:
+            events.append(("split", pid, went, sum(1 for v in person_of.values() if v == pid)))
+    return _Assignment(person_of, events, changed | retired, retired)
+
+
+# ---- writing -------------------------------------------------------------------------------
+
+def _reliability_sql(cfg: ResolveConfig) -> str:
+    parts = []
+    for s, w in sorted(cfg.source_reliability.items()):
+        parts.append(f"when r.source = '{s.replace(chr(39), chr(39) * 2)}' then {int(w)}")
+    for k, w in sorted(cfg.kind_reliability.items()):
+        parts.append(f"when r.kind = '{k.replace(chr(39), chr(39) * 2)}' then {int(w)}")
+    return "case " + " ".join(parts) + " else 0 end" if parts else "0"
+
+
+def _write_persons(ws: Workspace, cfg: ResolveConfig, run_id: str, person_ids_sql: str) -> None:
+    """(Re)write the ``persons`` rows of the persons selected by ``person_ids_sql``."""
+    con = ws.con
+    rel = _reliability_sql(cfg)
+    value_expr = {
+        "given_name": "coalesce(r.given_name, r.given_display)",
+        "family_name": "coalesce(r.family_name, r.family_display)",
+        "full_name": "coalesce(r.full_name, nullif(concat_ws(' ', coalesce(r.given_name, "
+                     "r.given_display), coalesce(r.family_name, r.family_display)), ''))",
+        "a_number": "r.a_clean",
+        "street_address": "coalesce(r.street_address, nullif(concat_ws(' ', r.street_number, "
+                          "r.street), ''))",
+    }
+    sels, provs = [], []
+    for f, _t in CANONICAL_FIELDS:
+        e = value_expr.get(f, f"r.{f}")
+        sels.append(f"arg_max({e}, rank_key) filter (where {e} is not null) as {f}")
+        provs.append(f"'{f}', arg_max(r.record_key, rank_key) filter (where {e} is not null)")
+    con.execute(f"create or replace temp table _resolve_pids as {person_ids_sql}")
+    con.execute("delete from persons where person_id in (select person_id from _resolve_pids)")
+    con.execute(f"""
+        insert into persons
+        with src as (
+            select pr.person_id, pr.match_probability, r.*, i.given_display, i.family_display,
+                   i.a_number as a_clean,
+                   lpad(cast({rel} as varchar), 6, '0') || strftime(r.loaded_at, '%Y%m%d%H%M%S')
+                       || r.record_key as rank_key
+            from person_records pr
+            join _resolve_pids s on s.person_id = pr.person_id
+            join current_records r on r.record_key = pr.record_key
+            left join {INPUT_TABLE} i on i.unique_id = pr.record_key),
+        rev as (
+            select pr.person_id, max(v.match_probability) as p
+            from identity_review v join person_records pr
+              on pr.record_key in (v.record_key_l, v.record_key_r)
+            join _resolve_pids s on s.person_id = pr.person_id
+            where v.status = 'open' group by pr.person_id)
+        select r.person_id, count(*) as record_count,
+            least(min(r.match_probability), 1 - coalesce(any_value(rev.p), 0)) as confidence,
+            {", ".join(sels)},
+            json_object({", ".join(provs)}),
+            '{run_id}' as run_id
+        from src r left join rev on rev.person_id = r.person_id
+        group by r.person_id
+    """)
+    con.execute("drop table if exists _resolve_pids")
+
+
+def _write_review(ws: Workspace, cfg: ResolveConfig, run_id: str, scope_sql: str,
+                  rejected: list[tuple[str, str, float, str]]) -> None:
+    """Refresh open review items among the records in ``scope_sql`` (query of unique_id)."""
+    con = ws.con
+    con.execute(f"create or replace temp table _resolve_scope as {scope_sql}")
+    con.execute("""delete from identity_review where status = 'open' and
+                   record_key_l in (select unique_id from _resolve_scope) and
+                   record_key_r in (select unique_id from _resolve_scope)""")
+    rej = {pair_key(l, r): why for l, r, _p, why in rejected}
+    rows = _fetch(ws, f"""
+        select p.l, p.r, p.model_p, p.mw, p.anum_conflict, p.given_veto
+        from {PAIRS_TABLE} p
+        join person_records a on a.record_key = p.l
+        join person_records b on b.record_key = p.r
+        where a.person_id <> b.person_id and p.model_p >= ?
+          and p.l in (select unique_id from _resolve_scope)
+        order by abs(p.model_p - ?) asc, p.l, p.r
+        """, [cfg.review_lower, cfg.link_threshold])
+    decided = {pair_key(l, r) for l, r in _fetch(
+        ws, "select record_key_l, record_key_r from identity_decisions")}
+    existing = {r for (r,) in _fetch(ws, "select review_id from identity_review")}
+    out = []
+    for l, r, mp, mw, anum, veto in rows:
+        if (l, r) in decided:
+            continue
+        rid = review_id_for(l, r)
+        if rid in existing:
+            continue
+        if (l, r) in rej:
+            why = rej[(l, r)]
+        elif anum:
+            why = "strong match but different A-numbers"
+        elif veto:
+            why = "strong match but clearly different given names"
+        else:
+            why = "uncertain match probability"
+        out.append((rid, l, r, mp, mw, "open", run_id, why, None))
+        if len(out) >= cfg.max_review_items:
+            break
+    if out:
+        con.executemany("insert into identity_review values (?, ?, ?, ?, ?, ?, ?, ?, ?)", out)
+    con.execute("drop table if exists _resolve_scope")
+
+
+def _write_links(ws: Workspace, person_of: dict[str, str], best: dict[str, float],
+                 keys_sql: str) -> None:
+    """Replace ``person_records`` rows of the records in ``keys_sql`` (query of unique_id)."""
+    import pandas as pd
+
+    con = ws.con
+    df = pd.DataFrame({"record_key": list(person_of),
+                       "person_id": list(person_of.values()),
+                       "match_probability": [float(best.get(k, 1.0)) for k in person_of]})
+    con.register("_links_df", df)
+    con.execute(f"create or replace temp table _resolve_keys as {keys_sql}")
+    con.execute("delete from person_records where record_key in "
+                "(select unique_id from _resolve_keys)")
+    con.execute(f"""
+        insert into person_records
+        select i.unique_id, i.source, i.record_id, i.kind, d.person_id,
+               round(d.match_probability, 6)
+        from {INPUT_TABLE} i join _links_df d on d.record_key = i.unique_id
+    """)
+    con.unregister("_links_df")
+    con.execute("drop table if exists _resolve_keys")
+
+
+def _write_events(ws: Workspace, run_id: str, events: list[tuple[str, str, list[str], int]]
+                  ) -> None:
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    if events:
+        ws.con.executemany("insert into person_events values (?, ?, ?, ?, ?, ?)",
+                           [(run_id, e, pid, json.dumps(rel), n, now) for e, pid, rel, n in events])
+
+
+# ---- the run -------------------------------------------------------------------------------
+
+def _new_run_id(ws: Workspace) -> str:
+    ts = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
+    n = int(_scalar(ws, "select count(*) from resolve_runs") or 0) + 1
+    return f"run-{n:04d}-{ts}"
+
+
+def resolve_workspace(ws: Workspace, full: bool = False, progress: bool | None = True
+                      ) -> ResolveReport:
+    """Cluster every person-bearing current record into persons.
+
+    Args:
+        ws: the workspace (reads ``current_records``; writes this room's tables).
+        full: retrain and re-cluster everything even when a saved model exists.
+        progress: show a progress bar.
+
+    Returns:
+        a :class:`ResolveReport`, with ``changed_person_ids`` (persons created, changed,
+        merged, split or retired) so that search can update incrementally.
+    """
+    _quiet_splink()
+    ensure_source_tables(ws)
+    ensure_tables(ws)
+    cfg = config(ws)
+    run_id = _new_run_id(ws)
+    started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    model_path = latest_model_path(ws)
+    has_persons = bool(_scalar(ws, "select count(*) from person_records"))
+    incremental = not full and model_path is not None and has_persons
+    phases = (["prepare", "score new records", "cluster", "write"] if incremental
+              else ["prepare", "train", "score pairs", "cluster", "write"])
+    with _Phases(phases, bool(progress)) as ph:
+        with ph.phase("prepare"):
+            n = build_input(ws)
+        if incremental:
+            assert model_path is not None
+            report = _run_incremental(ws, cfg, run_id, n, model_path, ph)
+        else:
+            report = _run_full(ws, cfg, run_id, n, ph)
+    report.timings = ph.timings
+    report.review_open = int(_scalar(
+        ws, "select count(*) from identity_review where status = 'open'") or 0)
+    report.persons = int(_scalar(ws, "select count(*) from persons") or 0)
+    ws.con.execute("delete from resolve_state")
+    ws.con.execute(f"insert into resolve_state select unique_id, batch_id, loaded_at "
+                   f"from {INPUT_TABLE}")
+    ws.con.execute(
+        "insert into resolve_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [run_id, report.mode, started, dt.datetime.now(dt.UTC).replace(tzinfo=None),
+         report.records, report.new_records, report.persons, len(report.changed_person_ids),
+         report.pairs_scored, report.review_open, report.trained, report.model_path,
+         json.dumps(report.notes), json.dumps(report.timings)])
+    ws.con.execute(f"drop table if exists {PAIRS_TABLE}")
+    return report
+
+
+def _run_full(ws: Workspace, cfg: ResolveConfig, run_id: str, n: int, ph: _Phases
+              ) -> ResolveReport:
+    report = ResolveReport(run_id=run_id, mode="full", records=n, persons=0, new_records=n)
+    old_person_of = dict(_fetch(ws, "select record_key, person_id from person_records"))
+    if n == 0:
+        with ph.phase("write"):
+            report.retired_person_ids = sorted(set(old_person_of.values()))
+            ws.con.execute("delete from person_records")
+            ws.con.execute("delete from persons")
+            _write_events(ws, run_id, [("retired", p, [], 0) for p in report.retired_person_ids])
+            report.changed_person_ids = report.retired_person_ids
+        return report
+    with ph.phase("train"):
+        prior = min(0.5, max(1e-7, 1.0 / max(n, 2)))
+        linker, _sdf, _api = rmodel.make_linker(ws, INPUT_TABLE, rmodel.settings(prior))
+        tr = rmodel.train(linker, n, min_records=cfg.min_train_records)
+        report.trained = tr.trained
+        report.notes.extend(tr.notes)
+        path = ws.models_dir / f"{run_id}.json"
+        linker.misc.save_model_to_json(str(path), overwrite=True)
+        report.model_path = str(path)
+    with ph.phase("score pairs"):
+        preds = linker.inference.predict(warning_mode="never")
+        report.pairs_scored = _materialise_pairs(ws, preds.physical_name, cfg)
+        preds.drop_table_from_database_and_remove_from_cache()
+    with ph.phase("cluster"):
+        res, _nodes = _cluster_pairs(ws, cfg, f"select unique_id from {INPUT_TABLE}")
+        clusters: dict[int, list[str]] = defaultdict(list)
+        for k, c in res.cluster_of.items():
+            clusters[c].append(k)
+        base = len(clusters)
+        singles = [k for (k,) in _fetch(ws, f"select unique_id from {INPUT_TABLE}")
+                   if k not in res.cluster_of]
+        for i, k in enumerate(singles):
+            clusters[base + i] = [k]
+        changed_recs = _changed_records(ws)
+        asg = assign_ids(clusters, old_person_of, _next_person_number(ws), changed_recs)
+    with ph.phase("write"):
+        all_sql = f"select unique_id from {INPUT_TABLE}"
+        ws.con.execute("delete from person_records")
+        _write_links(ws, asg.person_of, res.best_link, all_sql)
+        ws.con.execute("delete from persons")
+        _write_review(ws, cfg, run_id, all_sql, res.rejected)
+        _write_persons(ws, cfg, run_id, "select distinct person_id from person_records")
+        _write_events(ws, run_id, asg.events)
+        _mark_decided_reviews(ws, run_id)
+    report.changed_person_ids = sorted(asg.changed)
+    report.retired_person_ids = sorted(asg.retired)
+    report.events = Counter(e for e, *_ in asg.events)
+    return report
+
+
+def _changed_records(ws: Workspace) -> set[str]:
+    """Records that are new or have a new version since the last run."""
+    return {k for (k,) in _fetch(ws, f"""
+        select i.unique_id from {INPUT_TABLE} i left join resolve_state s
+          on s.record_key = i.unique_id
+        where s.record_key is null or s.batch_id is distinct from i.batch_id
+           or s.loaded_at is distinct from i.loaded_at""")}
+
+
+def _mark_decided_reviews(ws: Workspace, run_id: str) -> None:
+    ws.con.execute("update identity_review set decided_run = ? where status = 'decided' "
+                   "and decided_run is null", [run_id])
+
+
+def _run_incremental(ws: Workspace, cfg: ResolveConfig, run_id: str, n: int,
+                     model_path: Path, ph: _Phases) -> ResolveReport:
+    report = ResolveReport(run_id=run_id, mode="incremental", records=n, persons=0,
+                           model_path=str(model_path))
+    con = ws.con
+    changed = _changed_records(ws)
+    removed = {k for (k,) in _fetch(ws, f"""
+        select pr.record_key from person_records pr
+        left join {INPUT_TABLE} i on i.unique_id = pr.record_key where i.unique_id is null""")}
+    last_run_start = _scalar(ws, "select max(started_at) from resolve_runs")
+    new_decisions = _fetch(ws, "select record_key_l, record_key_r from identity_decisions "
+                               "where decided_at >= ?", [last_run_start])
+    report.new_records = len(changed)
+    old_person_of = dict(_fetch(ws, "select record_key, person_id from person_records"))
+    if not changed and not removed and not new_decisions:
+        report.mode = "unchanged"
+        return report
+    touched: set[str] = {old_person_of[k] for k in removed if k in old_person_of}
+    for l, r in new_decisions:
+        touched.update(old_person_of[k] for k in (l, r) if k in old_person_of)
+    with ph.phase("score new records"):
+        linker, sdf_all, api = rmodel.make_linker(ws, INPUT_TABLE, str(model_path))
+        for c in rmodel.TF_COLUMNS:
+            linker.table_management.compute_tf_table(c)
+        if changed:
+            _keys_table(ws, "_resolve_changed_keys", sorted(changed))
+            con.execute(f"create or replace table _resolve_new as select i.* from {INPUT_TABLE} i "
+                        "join _resolve_changed_keys k on k.k = i.unique_id")
+            con.execute(f"create or replace table _resolve_old as select i.* from {INPUT_TABLE} i "
+                        "anti join _resolve_changed_keys k on k.k = i.unique_id")
+            new_sdf = api.register("_resolve_new")
+            old_sdf = api.register("_resolve_old")
+            between = linker.inference.predict_between(
+                old_sdf, new_sdf, threshold_match_probability=cfg.review_lower,
+                warning_mode="never")
+            _materialise_pairs(ws, between.physical_name, cfg, target="_resolve_between")
+            between.drop_table_from_database_and_remove_from_cache()
+            for (k,) in _fetch(ws, "select case when l in (select k from _resolve_changed_keys) "
+                                   "then r else l end from _resolve_between "
+                                   "where model_p >= ? or p >= ? or must",
+                                   [cfg.review_lower, cfg.link_threshold]):
+                if k in old_person_of:
+                    touched.add(old_person_of[k])
+            con.execute("drop table if exists _resolve_between")
+        # the affected set: changed records plus every record of a touched person
+        scope = set(changed) | {k for k, p in old_person_of.items() if p in touched}
+        scope -= removed
+        _keys_table(ws, "_resolve_scope_keys", sorted(scope))
+        con.execute(f"create or replace table _resolve_scope_in as select i.* from {INPUT_TABLE} i "
+                    "join _resolve_scope_keys k on k.k = i.unique_id")
+        scope_sdf = api.register("_resolve_scope_in")
+        within = linker.inference.predict_within(scope_sdf, warning_mode="never")
+        report.pairs_scored = _materialise_pairs(ws, within.physical_name, cfg)
+        within.drop_table_from_database_and_remove_from_cache()
+    with ph.phase("cluster"):
+        res, _ = _cluster_pairs(ws, cfg, "select k from _resolve_scope_keys")
+        clusters: dict[int, list[str]] = defaultdict(list)
+        for k, c in res.cluster_of.items():
+            clusters[c].append(k)
+        base = len(clusters)
+        for i, k in enumerate(sorted(scope - set(res.cluster_of))):
+            clusters[base + i] = [k]
+        old_in_scope = {k: p for k, p in old_person_of.items() if p in touched or k in scope}
+        asg = assign_ids(clusters, old_in_scope, _next_person_number(ws), changed)
+        # persons that lost every record (withdrawn records) and were not reassigned
+    with ph.phase("write"):
+        if removed:
+            _keys_table(ws, "_resolve_removed_keys", sorted(removed))
+            con.execute("delete from person_records where record_key in "
+                        "(select k from _resolve_removed_keys)")
+            con.execute("drop table if exists _resolve_removed_keys")
+        _write_links(ws, asg.person_of, res.best_link, "select k as unique_id from _resolve_scope_keys")
+        _write_review(ws, cfg, run_id, "select k as unique_id from _resolve_scope_keys",
+                      res.rejected)
+        affected = sorted(set(asg.person_of.values()) | touched | asg.retired)
+        _keys_table(ws, "_resolve_affected", affected)
+        con.execute("delete from persons where person_id in (select k from _resolve_affected)")
+        _write_persons(ws, cfg, run_id, "select distinct k as person_id from _resolve_affected")
+        _write_events(ws, run_id, asg.events)
+        _mark_decided_reviews(ws, run_id)
+        for t in ("_resolve_changed_keys", "_resolve_new", "_resolve_old", "_resolve_scope_keys",
+                  "_resolve_scope_in", "_resolve_affected"):
+            con.execute(f"drop table if exists {t}")
+    report.changed_person_ids = sorted(asg.changed | touched)
+    report.retired_person_ids = sorted(p for p in asg.retired)
+    report.events = Counter(e for e, *_ in asg.events)
+    return report
+
+
+def _keys_table(ws: Workspace, name: str, keys: list[str]) -> None:
+    ws.con.execute(f"create or replace table {name} (k varchar)")
+    if keys:
+        _bulk_insert_keys(ws, name, keys)
