@@ -1,0 +1,65 @@
+"""The FastAPI application: ``create_app(ws)``.
+
+All routes live under ``/api`` (OpenAPI at ``/api/openapi.json``, docs at ``/api/docs``);
+the web UI router (``casegraph.web.routes.router``) is included when installed.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+
+from casegraph import __version__ as _version
+from casegraph.api import errors
+from casegraph.api.middleware import BodySizeLimit, SecurityHeaders
+from casegraph.api.routes import admin, auth, cases, departures, leads, persons, review
+from casegraph.api.schemas import Health
+from casegraph.governance.config import governance_config
+from casegraph.store.db import get_engine
+from casegraph.workspace import Workspace
+
+log = logging.getLogger("casegraph.api")
+
+#: Routes anyone may call (everything else needs a session and a permission).
+PUBLIC_PATHS = frozenset({"/api/health", "/api/auth/login", "/api/openapi.json", "/api/docs",
+                          "/api/docs/oauth2-redirect", "/api/redoc"})
+#: Routes any logged-in user may call.
+AUTHENTICATED_PATHS = frozenset({"/api/auth/logout", "/api/auth/me"})
+
+
+def create_app(ws: Workspace | str | Path) -> FastAPI:
+    """The API (and web UI when present) bound to one workspace."""
+    if not isinstance(ws, Workspace):
+        ws = Workspace(ws)
+    get_engine(ws)  # migrate the operational store before the first request
+    app = FastAPI(
+        title="casegraph API",
+        version=str(_version),
+        description="Enforcement case management: search, person profiles, leads, cases, "
+                    "identity review, departures and the audit trail. Authenticate with "
+                    "`POST /api/auth/login`; send `Authorization: Bearer <token>`.",
+        openapi_url="/api/openapi.json", docs_url="/api/docs", redoc_url="/api/redoc",
+    )
+    app.state.ws = ws
+    errors.install(app)
+
+    @app.get("/api/health", response_model=Health, tags=["meta"])
+    def health() -> Any:
+        """Liveness check (no authentication)."""
+        return Health(status="ok", version=str(_version))
+
+    for r in (auth, persons, leads, cases, review, departures, admin):
+        app.include_router(r.router)
+    try:
+        from casegraph.web.routes import router as web_router
+    except ImportError as e:
+        if "casegraph.web.routes" not in str(e):
+            log.warning("web UI not loaded: %s", e)
+    else:
+        app.include_router(web_router)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodySizeLimit, max_bytes=governance_config(ws).max_request_bytes)
+    return app
