@@ -9,7 +9,8 @@ from typing import Annotated
 import typer
 
 from casegraph.cli.common import (
-    PurposeOpt, UserError, WorkspaceOpt, audit_cli, console, err_console, open_workspace,
+    PurposeOpt, UserError, WorkspaceOpt, audit_cli, console, err_console, fail_cleanly,
+    open_workspace,
 )
 
 QUERY_HELP = """Query: free text (maria garcia lopez 1987), fielded (a:012345678, dob:1987-03-04,
@@ -83,6 +84,10 @@ def register(app: typer.Typer) -> None:
             show_default=False)] = None,
         purpose: PurposeOpt = None,
     ) -> None:
+        with fail_cleanly():
+            _run(query, workspace, limit, fmt, nationality, eligible, open_case, purpose)
+
+    def _run(query, workspace, limit, fmt, nationality, eligible, open_case, purpose) -> None:
         from casegraph.search.service import search
 
         if fmt not in ("table", "json"):

@@ -237,7 +237,7 @@ class TantivyPersonIndex(PersonIndex):
         w = self._writer(idx)
         try:
             for d in docs:
-                w.delete_documents("person_id", d.person_id)
+                w.delete_documents_by_term("person_id", d.person_id)
                 w.add_document(self._to_document(d))
             w.commit()
             w.wait_merging_threads()
@@ -253,7 +253,7 @@ class TantivyPersonIndex(PersonIndex):
         idx = self._index()
         w = self._writer(idx)
         for pid in ids:
-            w.delete_documents("person_id", pid)
+            w.delete_documents_by_term("person_id", pid)
         w.commit()
         w.wait_merging_threads()
         return len(ids)

@@ -183,6 +183,8 @@ def _split(query: str) -> list[tuple[str | None, str, bool]]:
         m = _FIELD_TOKEN.match(word) if word else None
         if m and (m[2] or (j < n and query[j] == '"')):
             fld, word = m[1].lower(), m[2]
+        elif m and m[1].lower() in FIELD_ALIASES:
+            raise UserError(f"field {m[1]!r} needs a value, e.g. {m[1]}:VALUE")
         if j < n and query[j] == '"' and not word:
             end = query.find('"', j + 1)
             if end == -1:  # unbalanced: the rest of the query is the phrase
