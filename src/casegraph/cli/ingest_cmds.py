@@ -1,9 +1,175 @@
-"""CLI commands of the ingest room."""
+"""CLI commands of the ingest room: ``ingest``, ``sources``, ``quarantine``."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.table import Table
+
+from casegraph.cli.common import (
+    UserError,
+    WorkspaceOpt,
+    audit_cli,
+    console,
+    err_console,
+    fail_cleanly,
+    open_workspace,
+)
+
+
+def _reports_table(reports: list) -> Table:
+    t = Table(title="Ingest", show_lines=False)
+    t.add_column("source", no_wrap=True)
+    for col in ("read", "accepted", "quarantined", "dq issues", "superseded"):
+        t.add_column(col, justify="right")
+    t.add_column("status")
+    for r in reports:
+        status = "unchanged" if r.skipped_identical else "loaded"
+        if not r.skipped_identical and not r.reconciles:  # pragma: no cover - guarded in ingest
+            status = "[red]does not reconcile[/]"
+        t.add_row(r.source, f"{r.read:,}", f"{r.accepted:,}",
+                  f"{r.quarantined:,}", f"{r.with_issues:,}", f"{r.superseded:,}", status)
+    return t
+
+
+def ingest(
+    specs: Annotated[list[Path], typer.Argument(help="Source spec YAML file(s).", show_default=False)],
+    workspace: WorkspaceOpt,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Load source files described by spec YAML files into the workspace.
+
+    Every spec is validated first (kind, fields, columns, date formats): a bad spec stops
+    the command before anything is written. Each source then loads as one atomic batch;
+    re-loading an unchanged file does nothing. Rows that cannot be records go to
+    quarantine (see `casegraph quarantine`); read = accepted + quarantined.
+    """
+    from casegraph.sources.ingest import IngestError, ingest_specs
+    from casegraph.sources.spec import SpecError
+
+    with fail_cleanly():
+        ws = open_workspace(workspace)
+        try:
+            try:
+                reports = ingest_specs(ws, specs, progress=not quiet, console=err_console)
+            except (SpecError, IngestError) as e:
+                raise UserError(str(e)) from e
+            console.print(_reports_table(reports))
+            for r in reports:
+                for n in r.notices:
+                    if not r.skipped_identical:
+                        console.print(f"[yellow]note:[/] {n}")
+            loaded = [r for r in reports if not r.skipped_identical]
+            if any(r.quarantined for r in loaded):
+                console.print("Quarantined rows: `casegraph quarantine --workspace "
+                              f"{workspace}`")
+            audit_cli(ws, "ingest", object_ids=[r.batch_id for r in loaded if r.batch_id],
+                      detail={"sources": {r.source: {"batch": r.batch_id, "read": r.read,
+                                                     "accepted": r.accepted,
+                                                     "quarantined": r.quarantined,
+                                                     "skipped": r.skipped_identical}
+                                          for r in reports}})
+        finally:
+            ws.close()
+
+
+def sources(workspace: WorkspaceOpt,
+            batches: Annotated[bool, typer.Option("--batches/--no-batches",
+                                                  help="Also list every batch.")] = True,
+            ) -> None:
+    """List loaded sources (current records) and their batches with counts."""
+    from casegraph.sources.schema import ensure_tables
+
+    with fail_cleanly():
+        ws = open_workspace(workspace, must_exist=True)
+        try:
+            ensure_tables(ws)
+            rows = ws.query(
+                "select b.source, any_value(b.kind) as kind, count(*) as batches, "
+                "max(b.loaded_at) as last_loaded, "
+                "(select count(*) from records r where r.source = b.source and r.is_current) "
+                "as current_records, "
+                "(select count(*) from quarantine q where q.source = b.source) as quarantined "
+                "from batches b where b.status = 'committed' group by b.source order by 1")
+            if not rows:
+                console.print("No sources loaded yet: `casegraph ingest SPEC.yaml`.")
+                return
+            t = Table(title="Sources")
+            t.add_column("source", no_wrap=True)
+            t.add_column("kind")
+            for c in ("batches", "current records", "quarantined"):
+                t.add_column(c, justify="right")
+            t.add_column("last loaded (UTC)")
+            for r in rows:
+                t.add_row(r["source"], r["kind"], str(r["batches"]), f"{r['current_records']:,}",
+                          f"{r['quarantined']:,}", f"{r['last_loaded']:%Y-%m-%d %H:%M}")
+            console.print(t)
+            if batches:
+                bt = Table(title="Batches")
+                bt.add_column("batch", no_wrap=True)
+                bt.add_column("loaded (UTC)")
+                bt.add_column("file")
+                for c in ("read", "accepted", "quarantined", "superseded"):
+                    bt.add_column(c, justify="right")
+                for b in ws.query("select * from batches where status = 'committed' "
+                                  "order by loaded_at, batch_id"):
+                    files = ", ".join(Path(p).name for p in (b["file_path"] or "").split(";"))
+                    bt.add_row(b["batch_id"], f"{b['loaded_at']:%Y-%m-%d %H:%M}", files,
+                               f"{b['rows_read']:,}", f"{b['rows_accepted']:,}",
+                               f"{b['rows_quarantined']:,}", f"{b['rows_superseded']:,}")
+                console.print(bt)
+        finally:
+            ws.close()
+
+
+def quarantine(workspace: WorkspaceOpt,
+               source: Annotated[str | None, typer.Option("--source", "-s",
+                                                          help="Only this source.")] = None,
+               limit: Annotated[int, typer.Option("--limit", "-n", min=1,
+                                                  help="Rows to show.")] = 50,
+               ) -> None:
+    """Show quarantined rows (rows that could not be records) with their reasons."""
+    from casegraph.sources.schema import ensure_tables
+
+    with fail_cleanly():
+        ws = open_workspace(workspace, must_exist=True)
+        try:
+            ensure_tables(ws)
+            where, params = "", []
+            if source:
+                where, params = "where source = ?", [source]
+            total = ws.query(f"select count(*) as n from quarantine {where}", params)[0]["n"]
+            rows = ws.query(f"select * from quarantine {where} order by quarantined_at, "
+                            f"source, row_number limit ?", [*params, limit])
+            if not total:
+                console.print("No quarantined rows" + (f" for source {source!r}." if source
+                                                       else "."))
+            else:
+                t = Table(title=f"Quarantine ({min(limit, total):,} of {total:,})")
+                for c in ("source", "batch", "row", "record id", "reason", "raw row"):
+                    t.add_column(c, overflow="fold")
+                for r in rows:
+                    raw = r["raw"]
+                    try:
+                        raw = json.dumps(json.loads(raw), ensure_ascii=False)
+                    except (TypeError, ValueError):
+                        pass
+                    raw = raw if raw is None or len(raw) <= 300 else raw[:300] + "…"
+                    t.add_row(r["source"], r["batch_id"], str(r["row_number"] or "-"),
+                              r["record_id"] or "-", r["reason"], raw or "")
+                console.print(t)
+            audit_cli(ws, "quarantine.read", object_ids=[f"{r['source']}:{r['record_id']}"
+                                                        for r in rows if r["record_id"]],
+                      detail={"source": source, "shown": len(rows), "total": total})
+        finally:
+            ws.close()
 
 
 def register(app: typer.Typer) -> None:
     """Add this room's commands to the main app."""
+    app.command("ingest")(ingest)
+    app.command("sources")(sources)
+    app.command("quarantine")(quarantine)

@@ -133,13 +133,12 @@ def _latest_batch(ws: Workspace, source: str) -> dict | None:
     return rows[0] if rows else None
 
 
-def _new_batch_id(ws: Workspace, source: str, digest: str, now: dt.datetime) -> str:
-    base = f"{source}-{now:%Y%m%dT%H%M%S}-{digest[:8]}"
-    bid, i = base, 1
-    while ws.query("select 1 from batches where batch_id = ?", [bid]):
-        i += 1
-        bid = f"{base}-{i}"
-    return bid
+def _new_batch_id(ws: Workspace, source: str) -> str:
+    """``<source>-b<n>``: the source's n-th committed batch (unique in the workspace)."""
+    n = ws.query("select count(*) as n from batches where source = ?", [source])[0]["n"] + 1
+    while ws.query("select 1 from batches where batch_id = ?", [f"{source}-b{n}"]):
+        n += 1
+    return f"{source}-b{n}"
 
 
 def _dup_of(con, rid: pa.Array, rows: pa.Array) -> pa.Array:
@@ -186,7 +185,7 @@ def ingest_spec(ws: Workspace, spec: SourceSpec, colmap: dict[str, str], *,
     table = rr.table
     n = table.num_rows
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    batch_id = _new_batch_id(ws, spec.source, digest, now)
+    batch_id = _new_batch_id(ws, spec.source)
     report.batch_id = batch_id
     report.read = n + len(rr.malformed)
     if progress and task is not None:
