@@ -1,9 +1,304 @@
-"""CLI commands of the score room."""
+"""CLI commands of the score room: ``score``, ``leads``, ``departures`` (+ ``report``) and the
+``export leads`` / ``export eligibility`` exports."""
 
 from __future__ import annotations
 
+import contextlib
+import csv
+import datetime as dt
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+
+from casegraph.cli.common import (
+    PurposeOpt, UserError, WorkspaceOpt, audit_cli, console, err_console, export_app,
+    fail_cleanly, open_workspace, safe_cell, write_csv,
+)
+
+AsOfOpt = Annotated[str | None, typer.Option(
+    "--as-of", help="Decision date YYYY-MM-DD (default today); every date comparison uses it.",
+    show_default=False)]
+PolicyOpt = Annotated[Path | None, typer.Option(
+    "--policy", help="Policy YAML replacing the packaged default (gates, priority, leads).",
+    show_default=False)]
+
+LEAD_COLUMNS = ("rank", "lead_id", "person_id", "priority_score", "confidence", "address",
+                "latitude", "longitude", "flags", "status", "contributions", "run_id", "as_of")
+
+
+def _as_of(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise UserError(f"--as-of must be a date YYYY-MM-DD, not {value!r}") from None
+
+
+@contextlib.contextmanager
+def _user_errors() -> Iterator[None]:
+    """Turn the rooms' fixable errors into one-line CLI errors."""
+    from casegraph.leads.build import NoScoreRun
+    from casegraph.policy.config import PolicyError
+    from casegraph.policy.facts import MissingResolution
+
+    try:
+        yield
+    except (PolicyError, MissingResolution, NoScoreRun) as e:
+        raise UserError(str(e)) from e
+
+
+@contextlib.contextmanager
+def _progress(label: str) -> Iterator[Any]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err_console, transient=True) as prog:
+        task = prog.add_task(label, total=None)
+
+        def cb(done: int, total: int) -> None:
+            prog.update(task, completed=done, total=total)
+        yield cb
+
+
+def _open(workspace: Path):
+    return open_workspace(workspace, must_exist=True)
+
+
+def _score(ws, as_of: dt.date | None, policy: Path | None):
+    from casegraph.policy.score import run_scoring
+
+    with _progress("evaluating legal gates") as cb:
+        return run_scoring(ws, as_of=as_of, policy_path=policy, progress=cb)
+
+
+def _lead_rows(ws, limit: int | None = None) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    from casegraph.leads.build import leads_for_run
+    from casegraph.policy.score import latest_run
+
+    run = latest_run(ws)
+    if run is None:
+        return None, []
+    rows = leads_for_run(ws, run["run_id"], limit)
+    for i, r in enumerate(rows, 1):
+        r["rank"] = i
+        r["as_of"] = run["as_of"]
+    return run, rows
+
+
+def _ensure_leads(ws, rebuild: bool = False) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The latest run's leads; score (today) and build them when missing."""
+    from casegraph.leads.build import build_leads, ensure_tables
+    from casegraph.policy.score import latest_run
+
+    run = latest_run(ws)
+    if run is None:
+        err_console.print("no scoring run yet: scoring every person as of today first "
+                          "(run `casegraph score --as-of DATE` to choose the date)")
+        console.print(_score(ws, None, None))
+        run = latest_run(ws)
+    ensure_tables(ws)
+    have = ws.con.execute("select count(*) from leads where run_id = ?",
+                          [run["run_id"]]).fetchall()[0][0]
+    if rebuild or not have:
+        with _progress("locating eligible persons") as cb:
+            build_leads(ws, run["run_id"], progress=cb)
+    run, rows = _lead_rows(ws)
+    return run, rows
+
+
+def _cell(r: dict[str, Any], c: str) -> Any:
+    v = r.get(c)
+    if c in ("flags", "contributions") and isinstance(v, str):
+        items = json.loads(v)
+        if c == "contributions":
+            return "; ".join(f"{x['factor']}={x['points']:g}" for x in items)
+        return ";".join(items)
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    return v
 
 
 def register(app: typer.Typer) -> None:
     """Add this room's commands to the main app."""
+
+    @app.command("score")
+    def score_cmd(workspace: WorkspaceOpt, as_of: AsOfOpt = None, policy: PolicyOpt = None,
+                  purpose: PurposeOpt = None) -> None:
+        """Evaluate every person's legal gates and priority on a date; print eligible and
+        blocked counts per gate. Results are stored per run with the policy version."""
+        with fail_cleanly(), _user_errors():
+            day = _as_of(as_of)
+            ws = _open(workspace)
+            rep = _score(ws, day, policy)
+            console.print(rep)
+            audit_cli(ws, "score.run", object_ids=[rep.run_id], purpose=purpose,
+                      detail={"as_of": rep.as_of.isoformat(), "policy_version": rep.policy_version,
+                              "persons": rep.persons, "eligible": rep.eligible})
+
+    @app.command("leads")
+    def leads_cmd(
+        workspace: WorkspaceOpt,
+        top: Annotated[int, typer.Option("--top", "-n", min=1,
+                                         help="Show the N best leads.")] = 20,
+        fmt: Annotated[str, typer.Option("--format", "-f",
+                                         help="Output: table, csv or json.")] = "table",
+        out: Annotated[Path | None, typer.Option(
+            "--out", "-o", help="Write to this file instead of the terminal.",
+            show_default=False)] = None,
+        rebuild: Annotated[bool, typer.Option(
+            "--rebuild", help="Rebuild the latest run's leads even if they exist.")] = False,
+        purpose: PurposeOpt = None,
+    ) -> None:
+        """Location leads for eligible persons (latest scoring run), best first: priority,
+        location confidence, address and flags. Builds them when the run has none yet."""
+        with fail_cleanly(), _user_errors():
+            if fmt not in ("table", "csv", "json"):
+                raise UserError(f"--format must be table, csv or json, not {fmt!r}")
+            ws = _open(workspace)
+            run, rows = _ensure_leads(ws, rebuild)
+            shown = rows[:top]
+            audit_cli(ws, "leads.list", object_ids=[r["lead_id"] for r in shown],
+                      purpose=purpose, detail={"run_id": run["run_id"], "format": fmt,
+                                               "out": str(out) if out else None})
+            if fmt == "csv":
+                data = [[_cell(r, c) for c in LEAD_COLUMNS] for r in shown]
+                if out:
+                    n = write_csv(out, LEAD_COLUMNS, data)
+                    err_console.print(f"wrote {n} leads to {out}")
+                else:
+                    w = csv.writer(sys.stdout)
+                    w.writerow(LEAD_COLUMNS)
+                    for d in data:
+                        w.writerow([safe_cell(v) for v in d])
+                return
+            if fmt == "json":
+                items = []
+                for r in shown:
+                    d = {c: _cell(r, c) for c in LEAD_COLUMNS if c not in ("flags", "contributions")}
+                    d["flags"] = json.loads(r["flags"] or "[]")
+                    d["contributions"] = json.loads(r.get("contributions") or "[]")
+                    d["candidates"] = json.loads(r["candidates"] or "[]")
+                    items.append(d)
+                text = json.dumps(items, indent=2, default=str)
+                if out:
+                    out.parent.mkdir(parents=True, exist_ok=True)
+                    out.write_text(text + "\n", encoding="utf-8")
+                    err_console.print(f"wrote {len(items)} leads to {out}")
+                else:
+                    print(text)
+                return
+            if not rows:
+                console.print(f"no leads: nobody is eligible in run {run['run_id']} "
+                              f"(as of {run['as_of']}); see `casegraph score` for the gates")
+                return
+            from rich.table import Table
+
+            t = Table(title=f"Leads — run {run['run_id']} as of {run['as_of']} "
+                            f"({len(rows):,} proposed, showing {len(shown)})")
+            for c in ("#", "person", "priority", "conf", "address", "why", "flags"):
+                t.add_column(c, overflow="fold")
+            for r in shown:
+                t.add_row(str(r["rank"]), r["person_id"], f"{r['priority_score']:g}",
+                          f"{r['confidence']:.0f}", r["address"] or "-",
+                          _cell(r, "contributions") or "-", _cell(r, "flags") or "")
+            if out:
+                from rich.console import Console
+
+                with out.open("w", encoding="utf-8") as fh:
+                    Console(file=fh, width=160).print(t)
+                err_console.print(f"wrote {len(shown)} leads to {out}")
+            else:
+                console.print(t)
+
+    dep_app = typer.Typer(invoke_without_command=True, no_args_is_help=False,
+                          help="Classify persons as verified / claimed departed "
+                               "(`departures report` for counts and a chart).")
+
+    @dep_app.callback()
+    def departures_cmd(ctx: typer.Context, workspace: WorkspaceOpt, as_of: AsOfOpt = None,
+                       purpose: PurposeOpt = None) -> None:
+        """Link departure records to persons (through resolution) and classify each person:
+        verified_departed (official channel) or claimed_departed (self-report only)."""
+        if ctx.invoked_subcommand is not None:
+            return
+        with fail_cleanly(), _user_errors():
+            from casegraph.departures.classify import classify_departures
+
+            day = _as_of(as_of)
+            ws = _open(workspace)
+            rep = classify_departures(ws, as_of=day)
+            console.print(rep)
+            audit_cli(ws, "departures.classify", purpose=purpose, detail=rep.as_dict())
+
+    @dep_app.command("report")
+    def departures_report_cmd(
+        workspace: WorkspaceOpt, as_of: AsOfOpt = None,
+        chart: Annotated[bool, typer.Option("--chart/--no-chart",
+                                            help="Write a PNG chart to the artefacts dir.")] = True,
+        purpose: PurposeOpt = None,
+    ) -> None:
+        """Departures by month, channel and nationality, and a PNG chart over time."""
+        with fail_cleanly(), _user_errors():
+            from casegraph.departures.classify import departure_report
+
+            ws = _open(workspace)
+            s = departure_report(ws, as_of=_as_of(as_of), chart=chart)
+            for t in s.tables():
+                console.print(t)
+            if s.chart:
+                console.print(f"chart: {s.chart}")
+            audit_cli(ws, "departures.report", purpose=purpose,
+                      detail={"events": s.events, "chart": str(s.chart) if s.chart else None})
+
+    app.add_typer(dep_app, name="departures")
+
+    @export_app.command("leads")
+    def export_leads(
+        workspace: WorkspaceOpt,
+        out: Annotated[Path, typer.Option("--out", "-o", help="CSV file to write.")],
+        purpose: PurposeOpt = None,
+    ) -> None:
+        """Every lead of the latest run as CSV, best first (priority, then confidence)."""
+        with fail_cleanly(), _user_errors():
+            ws = _open(workspace)
+            run, rows = _ensure_leads(ws)
+            n = write_csv(out, LEAD_COLUMNS, ([_cell(r, c) for c in LEAD_COLUMNS] for r in rows))
+            audit_cli(ws, "export.leads", object_ids=[r["lead_id"] for r in rows],
+                      purpose=purpose, detail={"run_id": run["run_id"], "rows": n,
+                                               "out": str(out)})
+            console.print(f"wrote {n} leads (run {run['run_id']}) to {out}")
+
+    @export_app.command("eligibility")
+    def export_eligibility(
+        workspace: WorkspaceOpt,
+        out: Annotated[Path, typer.Option("--out", "-o", help="CSV file to write.")],
+        purpose: PurposeOpt = None,
+    ) -> None:
+        """Every gate verdict of the latest scoring run as CSV (one row per person and gate)."""
+        with fail_cleanly(), _user_errors():
+            from casegraph.policy.score import latest_run
+
+            ws = _open(workspace)
+            run = latest_run(ws)
+            if run is None:
+                raise UserError("no scoring run yet: run `casegraph score` first")
+            rows = ws.con.execute(
+                """select g.person_id, e.eligible, g.gate, g.verdict, g.reason,
+                          g.evidence::varchar, g.flags::varchar, g.run_id, g.as_of,
+                          g.policy_version
+                   from gate_results g join eligibility e
+                     on e.run_id = g.run_id and e.person_id = g.person_id
+                   where g.run_id = ? order by g.person_id""", [run["run_id"]]).fetchall()
+            header = ("person_id", "eligible", "gate", "verdict", "reason", "evidence", "flags",
+                      "run_id", "as_of", "policy_version")
+            n = write_csv(out, header, rows)
+            persons = sorted({r[0] for r in rows})
+            audit_cli(ws, "export.eligibility", object_ids=persons, purpose=purpose,
+                      detail={"run_id": run["run_id"], "rows": n, "out": str(out)})
+            console.print(f"wrote {n} gate rows for {len(persons)} persons (run "
+                          f"{run['run_id']}) to {out}")

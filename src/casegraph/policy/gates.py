@@ -35,7 +35,6 @@ from casegraph.policy.facts import Fact, PersonFacts, fact_date
 PASS, FAIL, REVIEW = "pass", "fail", "needs_review"
 VERDICTS = (PASS, FAIL, REVIEW)
 
-FINAL_AT_ONCE_TYPES = ("expedited", "reinstated")
 CITIZENSHIP_TYPES = ("us_citizen", "naturalized")
 LATER_STATUS_TYPES = ("lawful_permanent_resident", "tps")
 REMOVED_ENCOUNTER_TYPES = ("removal", "removed")
@@ -83,11 +82,7 @@ class OrderState:
     def date(self) -> dt.date:
         return self.fact["order_date"]
 
-    @property
-    def final_at_once(self) -> bool:
-        f = self.fact
-        return bool(f["in_absentia"]) or bool(f["appeal_waived"]) or \
-            (f["order_type"] or "").lower() in FINAL_AT_ONCE_TYPES
+    final_at_once: bool = False          # in absentia, appeal waived, or a final-at-once type
 
 
 @dataclass(slots=True)
@@ -150,8 +145,12 @@ def case_view(person: PersonFacts, as_of: dt.date, config: GatesPolicy) -> CaseV
         o = _attach(e, cv.orders)
         if o is not None:
             o.events.append(e)
+    at_once_types = config.final_at_once_types
     for o in cv.orders:
         o.window_end = o.date + window
+        f = o.fact
+        o.final_at_once = bool(f["in_absentia"]) or bool(f["appeal_waived"]) or \
+            (f["order_type"] or "").lower() in at_once_types
         for e in o.events:
             t = e["event_type"]
             sure = cv.certain(e)
@@ -243,8 +242,7 @@ def final_order(cv: CaseView) -> GateResult:
         o = good[-1]
         how = ("made in absentia" if o.fact["in_absentia"] else
                "appeal waived" if o.fact["appeal_waived"] else
-               f"{o.fact['order_type']} order" if (o.fact["order_type"] or "").lower()
-               in FINAL_AT_ONCE_TYPES else
+               f"{o.fact['order_type']} order" if o.final_at_once else
                "appeal dismissed" if o.appeal_decided is not None else
                "appeal period ran out with no appeal")
         ev = (o.key,) + ((o.appeal_decided["record_key"],) if o.appeal_decided else ())
