@@ -62,6 +62,7 @@ def cluster(nodes: Iterable[str], edges: list[tuple[str, str, float]], *,
             must_link: Iterable[tuple[str, str]] = (),
             human_same: Iterable[tuple[str, str]] = (),
             cannot_link: Iterable[tuple[str, str]] = (),
+            exclusive_source: dict[str, str] | None = None,
             link_threshold: float = 0.9, min_density: float = 0.5,
             veto_below: float = 0.01) -> ClusterResult:
     """Cluster records.
@@ -77,6 +78,8 @@ def cluster(nodes: Iterable[str], edges: list[tuple[str, str, float]], *,
             date); refused only by a cannot-link.
         human_same / cannot_link: pairs a human decided are the same / different people
             (a human "same" overrides an A-number conflict, never a human "different").
+        exclusive_source: record key -> source, for records of sources known to hold at
+            most one record per person (a cluster never takes two records of one).
         link_threshold: minimum probability for a link to be followed.
         min_density: minimum average probability across scored cross pairs to merge.
         veto_below: a scored cross pair below this probability (strong evidence of two
@@ -109,6 +112,9 @@ def cluster(nodes: Iterable[str], edges: list[tuple[str, str, float]], *,
     uf = _UF()
     members: dict[str, list[str]] = {n: [n] for n in nodes}
     anums: dict[str, set[str]] = {n: ({a_number[n]} if a_number.get(n) else set()) for n in nodes}
+    exclusive_source = exclusive_source or {}
+    srcs: dict[str, set[str]] = {n: ({exclusive_source[n]} if n in exclusive_source else set())
+                                 for n in nodes}
     cannot_of: dict[str, set[str]] = defaultdict(set)
     for l, r in cannot:
         cannot_of[l].add(r)
@@ -121,6 +127,8 @@ def cluster(nodes: Iterable[str], edges: list[tuple[str, str, float]], *,
         for x in members[small]:
             if cannot_of.get(x, set()) & big_set:
                 return "human decision: different people"
+        if srcs[ra] & srcs[rb]:
+            return "two records of a source that holds one record per person"
         for a in anums[ra]:
             for b in anums[rb]:
                 if a_numbers_conflict(a, b):
@@ -145,6 +153,7 @@ def cluster(nodes: Iterable[str], edges: list[tuple[str, str, float]], *,
         other = rb if root == ra else ra
         members[root].extend(members.pop(other))
         anums[root] |= anums.pop(other)
+        srcs[root] |= srcs.pop(other)
 
     for l, r in sorted(set(hsame)):
         ra, rb = uf.find(l), uf.find(r)

@@ -45,7 +45,7 @@ def given_name_comparison() -> dict[str, Any]:
             _null("given_norm"),
             _lvl('"given_norm_l" = "given_norm_r"', "exact", 0.70, 0.004,
                  tf_adjustment_column="given_norm", tf_adjustment_weight=1.0),
-            _lvl('"given_norm_l" = "family_norm_r" AND "family_norm_l" = "given_norm_r"',
+            _lvl('"given_key_l" = "family_key_r" AND "family_key_l" = "given_key_r"',
                  "given/family swapped", 0.03, 0.00005),
             _lvl('"given_key_l" = "given_key_r"', "same transliteration key", 0.08, 0.002),
             _lvl('"given_tk_l" = "given_tk_r"', "first name token agrees", 0.04, 0.004),
@@ -70,7 +70,7 @@ def family_name_comparison() -> dict[str, Any]:
             _null("family_norm"),
             _lvl('"family_norm_l" = "family_norm_r"', "exact", 0.75, 0.002,
                  tf_adjustment_column="family_norm", tf_adjustment_weight=1.0),
-            _lvl('"given_norm_l" = "family_norm_r" AND "family_norm_l" = "given_norm_r"',
+            _lvl('"given_key_l" = "family_key_r" AND "family_key_l" = "given_key_r"',
                  "given/family swapped", 0.03, 0.00005),
             _lvl('"family_key_l" = "family_key_r"', "same transliteration key", 0.06, 0.001),
             _lvl('damerau_levenshtein("family_norm_l", "family_norm_r") <= 1 OR '
@@ -209,7 +209,8 @@ def blocking_rules() -> list[Any]:
         block_on("family_key", "dob"),
         block_on("given_tk", "dob"),
         block_on("dob", "postcode"),
-        "l.given_tk = r.family_key and l.family_key = r.given_tk and l.birth_year = r.birth_year",
+        "l.given_tk = r.family_key and l.family_key = r.given_tk",
+        block_on("street_address", "postcode"),
         block_on("given_tk", "family_key", "postcode"),
         block_on("phone"),
         block_on("email"),
@@ -263,17 +264,31 @@ def train(linker: Linker, n_records: int, *, min_records: int = 500, seed: int =
         res.notes.append(f"u priors kept: {type(e).__name__}: {e}")
         return res
     ok = 0
-    for rule in (block_on("dob"), block_on("given_tk", "family_key"), block_on("a_number")):
+    for cols in (("dob",), ("given_tk", "family_key"), ("a_number",)):
+        pairs = _count_pairs(linker, cols)
+        if pairs < 50:
+            res.notes.append(f"EM blocked on {'+'.join(cols)} skipped: {pairs} pairs")
+            continue
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(
-                rule, estimate_without_term_frequencies=True)
+                block_on(*cols), estimate_without_term_frequencies=True)
             ok += 1
-        except Exception as e:  # noqa: BLE001 - e.g. no pairs under this rule
-            res.notes.append(f"EM on {rule.create_sql(linker._db_api.sql_dialect) if hasattr(rule, 'create_sql') else rule}: "
-                             f"{type(e).__name__}: {e}")
+        except Exception as e:  # noqa: BLE001 - e.g. EM did not converge on thin data
+            res.notes.append(f"EM blocked on {'+'.join(cols)}: {type(e).__name__}: {e}")
     res.trained = ok > 0
     _sanitise(linker)
     return res
+
+
+def _count_pairs(linker: Linker, cols: tuple[str, ...]) -> int:
+    """Pairs an equi-join on ``cols`` generates (from per-key counts, without the join)."""
+    table = next(iter(linker._input_tables_dict.values())).physical_name
+    cond = " and ".join(f'"{c}" is not null' for c in cols)
+    grp = ", ".join(f'"{c}"' for c in cols)
+    rows = linker._db_api.duckdb_con.execute(
+        f"select coalesce(sum(n * (n - 1) / 2), 0) from (select count(*) n from {table} "
+        f"where {cond} group by {grp})").fetchall()
+    return int(rows[0][0])
 
 
 def _sanitise(linker: Linker) -> None:

@@ -157,8 +157,8 @@ def _materialise_pairs(ws: Workspace, predictions_table: str, cfg: ResolveConfig
                 coalesce(a_number_l = a_number_r and gamma_birth_date <> 0, false) as must,
                 coalesce(a_number_l <> a_number_r
                          and damerau_levenshtein(a_number_l, a_number_r) > 1, false) as anum_conflict,
-                {veto} and gamma_given_name = 0 and gamma_a_number <> 2 and gamma_passport <> 2
-                    and gamma_fbi <> 2 and gamma_national_id <> 2 as given_veto
+                {veto} and gamma_given_name = 0 and gamma_a_number < 1 and gamma_passport < 1
+                    and gamma_fbi < 1 and gamma_national_id < 1 as given_veto
             from {predictions_table})
         select l, r, model_p, mw, must, anum_conflict, given_veto,
             case when anum_conflict then least(model_p, 0.001)
@@ -225,10 +225,16 @@ def _cluster_pairs(ws: Workspace, cfg: ResolveConfig, nodes_sql: str,
                                "join _resolve_big b on b.k = i.unique_id where i.a_number is not null"):
             anum[k] = a
         con.execute("drop table if exists _resolve_big")
+    excl: dict[str, str] = {}
+    if cfg.unique_sources:
+        for k in parent:
+            src = k.split(":", 1)[0]
+            if src in cfg.unique_sources:
+                excl[k] = src
     edges = [(l, r, p) for l, r, p, must in pos if not must]
     musts = [(l, r) for l, r, p, must in pos if must]
     res = cluster(list(parent), edges, pair_scores=pair_scores, a_number=anum,
-                  must_link=musts, human_same=same, cannot_link=diff,
+                  must_link=musts, human_same=same, cannot_link=diff, exclusive_source=excl,
                   link_threshold=cfg.link_threshold, min_density=cfg.min_density,
                   veto_below=cfg.veto_below)
     return res, node_keys
@@ -352,10 +358,13 @@ def _write_persons(ws: Workspace, cfg: ResolveConfig, run_id: str, person_ids_sq
             left join {INPUT_TABLE} i on i.unique_id = pr.record_key),
         rev as (
             select pr.person_id, max(v.match_probability) as p
-            from identity_review v join person_records pr
-              on pr.record_key in (v.record_key_l, v.record_key_r)
+            from (select record_key_l k, match_probability from identity_review
+                  where status = 'open'
+                  union all select record_key_r, match_probability from identity_review
+                  where status = 'open') v
+            join person_records pr on pr.record_key = v.k
             join _resolve_pids s on s.person_id = pr.person_id
-            where v.status = 'open' group by pr.person_id)
+            group by pr.person_id)
         select r.person_id, count(*) as record_count,
             least(min(r.match_probability), 1 - coalesce(any_value(rev.p), 0)) as confidence,
             {", ".join(sels)},
@@ -406,8 +415,7 @@ def _write_review(ws: Workspace, cfg: ResolveConfig, run_id: str, scope_sql: str
         out.append((rid, l, r, mp, mw, "open", run_id, why, None))
         if len(out) >= cfg.max_review_items:
             break
-    if out:
-        con.executemany("insert into identity_review values (?, ?, ?, ?, ?, ?, ?, ?, ?)", out)
+    _insert_rows(ws, "identity_review", out)
     con.execute("drop table if exists _resolve_scope")
 
 
@@ -437,9 +445,8 @@ def _write_links(ws: Workspace, person_of: dict[str, str], best: dict[str, float
 def _write_events(ws: Workspace, run_id: str, events: list[tuple[str, str, list[str], int]]
                   ) -> None:
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    if events:
-        ws.con.executemany("insert into person_events values (?, ?, ?, ?, ?, ?)",
-                           [(run_id, e, pid, json.dumps(rel), n, now) for e, pid, rel, n in events])
+    _insert_rows(ws, "person_events",
+                 [(run_id, e, pid, json.dumps(rel), n, now) for e, pid, rel, n in events])
 
 
 # ---- the run -------------------------------------------------------------------------------
@@ -652,6 +659,20 @@ def _run_incremental(ws: Workspace, cfg: ResolveConfig, run_id: str, n: int,
     report.retired_person_ids = sorted(p for p in asg.retired)
     report.events = Counter(e for e, *_ in asg.events)
     return report
+
+
+def _insert_rows(ws: Workspace, table: str, rows: list[tuple[Any, ...]]) -> None:
+    """Bulk insert (DuckDB's executemany is row-at-a-time and slow)."""
+    if not rows:
+        return
+    import pandas as pd
+
+    cols = [c for (c,) in _fetch(ws, "select column_name from information_schema.columns "
+                                     "where table_name = ? order by ordinal_position", [table])]
+    df = pd.DataFrame(rows, columns=cols).astype(object)
+    ws.con.register("_rows_df", df)
+    ws.con.execute(f"insert into {table} select * from _rows_df")
+    ws.con.unregister("_rows_df")
 
 
 def _keys_table(ws: Workspace, name: str, keys: list[str]) -> None:

@@ -69,6 +69,8 @@ class ResolveConfig(BaseModel):
     min_train_records: int = Field(500, ge=3)
     max_review_items: int = Field(20000, ge=0)
     distinct_given_names_veto: bool = True
+    #: sources known to hold at most one record per person (deduplicated registers)
+    unique_sources: list[str] = Field(default_factory=list)
     source_reliability: dict[str, int] = Field(default_factory=dict)
     kind_reliability: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_KIND_RELIABILITY))
 
