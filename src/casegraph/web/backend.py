@@ -1,101 +1,74 @@
 """The seam between the pages and the rooms below: governance, cases, search, resolve.
 
-Pages never re-implement a rule: authentication, permissions, purpose of use, the audit
-log, lead decisions, case work and identity decisions all go through the same service
-functions the HTTP API uses. This module only adapts their call shapes to the pages and
-reports plainly when a room has not been built yet.
+Pages never re-implement a rule: authentication (``api.deps``: the same session cookie,
+CSRF token and permission matrix), purpose of use, masking, the audit log, lead
+decisions, case work and identity decisions all go through the service functions the
+HTTP API calls (``casegraph.cases.*``), so both run the same code and write the same
+audit events.
 """
 
 from __future__ import annotations
 
-import secrets
+import hmac
 from typing import Any
 
-from fastapi import Request
+from fastapi import Request, Response
 
+from casegraph.api import deps
 from casegraph.governance import audit as gaudit
 from casegraph.governance import permissions as perms
 from casegraph.governance import purpose as gpurpose
 from casegraph.governance import users as gusers
+from casegraph.governance.errors import Forbidden, NotFound, ServiceError, Unavailable
 from casegraph.workspace import Workspace
 
 Principal = gusers.Principal
 AuthError = gusers.AuthError
-PurposeRequired = gpurpose.PurposeRequired
-PermissionDenied = perms.PermissionDenied
 
-#: cookie names; the API's deps module is the authority when it defines them
-SESSION_COOKIE = "casegraph_session"
-CSRF_COOKIE = "casegraph_csrf"
-
-
-class Unavailable(Exception):
-    """A room the page needs is not built (yet) in this installation."""
-
-
-class ServiceError(Exception):
-    """A service refused an action with a message for the user (bad state, bad input)."""
-
-
-def _deps() -> Any:
-    try:
-        from casegraph.api import deps  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return deps
-
-
-def session_cookie_name() -> str:
-    d = _deps()
-    return getattr(d, "SESSION_COOKIE", None) or SESSION_COOKIE
-
-
-def csrf_cookie_name() -> str:
-    d = _deps()
-    return getattr(d, "CSRF_COOKIE", None) or CSRF_COOKIE
+__all__ = ["Principal", "AuthError", "ServiceError", "NotFound", "Forbidden", "Unavailable"]
 
 
 def workspace(request: Request) -> Workspace:
-    ws = getattr(request.app.state, "ws", None) or getattr(request.app.state, "workspace", None)
-    if ws is None:
-        raise Unavailable("the app has no workspace (create it with casegraph.api.app.create_app)")
-    return ws
+    return deps.get_workspace(request)
 
 
 # ---- authentication --------------------------------------------------------------------------
 def principal(request: Request) -> Principal | None:
-    """The logged-in user of a browser request (session cookie), or None."""
-    token = request.cookies.get(session_cookie_name())
-    if not token:
-        return None
-    return gusers.resolve_session(workspace(request), token, kind="cookie")
+    """The logged-in user of a browser request (the API's session cookie), or None."""
+    if hasattr(request.state, "principal"):
+        return request.state.principal
+    p = gusers.resolve_session(workspace(request), request.cookies.get(deps.SESSION_COOKIE),
+                               kind="cookie")
+    request.state.principal = p
+    return p
 
 
-def login(request: Request, username: str, password: str) -> tuple[str, Principal]:
-    """Open a cookie session (raises AuthError with a message for the login page)."""
+def login(request: Request, response: Response, username: str, password: str) -> Principal:
+    """Open a cookie session and set its cookies on ``response`` (AuthError on refusal)."""
     client = request.client.host if request.client else None
-    return gusers.login(workspace(request), username, password, kind="cookie",
-                        previous_token=request.cookies.get(session_cookie_name()), client=client)
+    token, p = gusers.login(workspace(request), username, password, kind="cookie",
+                            previous_token=request.cookies.get(deps.SESSION_COOKIE),
+                            client=client)
+    deps.set_session_cookies(request, response, token, p)
+    return p
 
 
-def logout(request: Request) -> None:
-    gusers.logout(workspace(request), request.cookies.get(session_cookie_name()))
+def logout(request: Request, response: Response) -> None:
+    gusers.logout(workspace(request), request.cookies.get(deps.SESSION_COOKIE))
+    deps.clear_session_cookies(response)
 
 
-def secure_cookies(request: Request) -> bool:
-    from casegraph.governance.config import governance_config
-
-    mode = governance_config(workspace(request)).secure_cookies
-    if mode == "always":
-        return True
-    if mode == "never":
-        return False
-    host = request.url.hostname or ""
-    return not (request.url.scheme == "http" and host in ("127.0.0.1", "localhost", "::1"))
-
-
-def csrf_ok(p: Principal, submitted: str | None) -> bool:
-    return bool(p.csrf_token and submitted and secrets.compare_digest(p.csrf_token, submitted))
+def csrf_ok(request: Request, p: Principal, form: dict[str, Any]) -> bool:
+    """The double-submit check of ``api.deps.csrf_protect`` for a form post."""
+    sent = request.headers.get(deps.CSRF_HEADER) or form.get(deps.CSRF_FORM_FIELD)
+    ok = bool(isinstance(sent, str) and sent and p.csrf_token and
+              hmac.compare_digest(sent.encode(), p.csrf_token.encode()))
+    if not ok:
+        gaudit.record_event(workspace(request), actor=p.username, role=p.role,
+                            action="auth.csrf", object_ids=[], purpose=None, result="denied",
+                            detail={"path": request.url.path, "method": request.method,
+                                    "via": "web"})
+    return ok
 
 
 # ---- permissions / purpose / audit -----------------------------------------------------------
@@ -103,16 +76,12 @@ def allowed(p: Principal | None, permission: str) -> bool:
     return p is not None and perms.allowed(p.role, permission)
 
 
-def check_purpose(ws: Workspace, purpose: str | None, what: str) -> str:
-    return gpurpose.check_purpose(ws, purpose, what)
+def permission_text(permission: str) -> str:
+    return perms.PERMISSIONS.get(permission, permission)
 
 
 def purpose_rule(ws: Workspace) -> str:
     return gpurpose.purpose_rule(ws)
-
-
-def is_identifier_query(q: str) -> bool:
-    return gpurpose.is_identifier_query(q)
 
 
 def audit(ws: Workspace, p: Principal, action: str, object_ids: list[str] | None = None, *,
@@ -123,39 +92,17 @@ def audit(ws: Workspace, p: Principal, action: str, object_ids: list[str] | None
                         detail={"via": "web", **(detail or {})})
 
 
-def audit_events(ws: Workspace, **filters: Any) -> tuple[list[Any], int]:
-    return gaudit.list_events(ws, **filters)
+def audit_events(ws: Workspace, p: Principal, **filters: Any) -> tuple[list[Any], int]:
+    """Audit events for the auditor; reading the trail is itself audited (as in the API)."""
+    events, total = gaudit.list_events(ws, **filters)
+    audit(ws, p, "audit.read", [], detail={**{k: v for k, v in filters.items()
+                                              if v and k not in ("limit", "offset")},
+                                           "returned": len(events)})
+    return events, total
 
 
-def verify_chain(ws: Workspace) -> Any:
-    return gaudit.verify(ws)
-
-
-# ---- search ----------------------------------------------------------------------------------
-def search(ws: Workspace, p: Principal, query: str, *, filters: dict[str, Any], limit: int = 25
-           ) -> list[dict[str, Any]] | None:
-    """Hits from the search room's index as ``[{person_id, score, ...}]``; None if no index."""
-    try:
-        from casegraph.search import service  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    fn = getattr(service, "search", None)
-    if fn is None:
-        return None
-    try:
-        res = fn(ws, query, limit=limit, role=p.role, filters=filters)
-    except FileNotFoundError:
-        return None
-    except Exception as e:  # noqa: BLE001 - an index problem should not break the page
-        if type(e).__name__ in ("IndexMissing", "SearchIndexMissing", "NoIndex"):
-            return None
-        raise
-    hits = getattr(res, "hits", res)
-    out = []
-    for h in hits or []:
-        if isinstance(h, dict):
-            out.append(dict(h))
-        else:
-            out.append({k: getattr(h, k) for k in dir(h)
-                        if not k.startswith("_") and not callable(getattr(h, k))})
-    return out
+def verify_chain(ws: Workspace, p: Principal) -> Any:
+    res = gaudit.verify(ws)
+    audit(ws, p, "audit.verify", [], result="ok" if res.ok else "broken",
+          detail={"message": res.message})
+    return res

@@ -8,9 +8,7 @@ Writes never happen here: they go through the cases/governance/resolve services 
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-from collections import Counter, defaultdict
 from typing import Any
 
 import duckdb
@@ -102,172 +100,6 @@ def jload(v: Any, default: Any) -> Any:
         return default
 
 
-def latest_run(ws: Workspace) -> str | None:
-    if not has(ws, "score_runs"):
-        return None
-    r = rows(ws, "select run_id from score_runs order by created_at desc limit 1")
-    return r[0]["run_id"] if r else None
-
-
-def _run_filter(ws: Workspace, table: str) -> tuple[str, list[Any]]:
-    run = latest_run(ws)
-    if run is not None and "run_id" in columns(ws, table):
-        return " and run_id = ?", [run]
-    return "", []
-
-
-# ---- persons --------------------------------------------------------------------------------
-def person(ws: Workspace, person_id: str) -> dict[str, Any] | None:
-    if not has(ws, "persons"):
-        return None
-    r = rows(ws, "select * from persons where person_id = ?", [person_id])
-    return r[0] if r else None
-
-
-def record_meta(ws: Workspace, keys: list[str]) -> dict[str, dict[str, Any]]:
-    """Provenance of records by key: source, record id, batch, load time, kind."""
-    if not keys or not has(ws, "records"):
-        return {}
-    out = {}
-    for r in rows(ws, "select record_key, source, record_id, batch_id, loaded_at, kind "
-                      "from current_records where record_key in (select unnest(?))", [keys]):
-        out[r["record_key"]] = r
-    return out
-
-
-def identity_card(ws: Workspace, p: dict[str, Any]) -> list[dict[str, Any]]:
-    prov = jload(p.get("provenance"), {})
-    meta = record_meta(ws, [k for k in prov.values() if isinstance(k, str)])
-    card = []
-    for field, label in IDENTITY_CARD_FIELDS:
-        if field not in p or p.get(field) in (None, ""):
-            continue
-        key = prov.get(field)
-        card.append({"field": field, "label": label, "value": p[field], "record_key": key,
-                     "source": meta.get(key)})
-    return card
-
-
-def linked_records(ws: Workspace, person_id: str) -> list[dict[str, Any]]:
-    if missing(ws, "person_records", "records"):
-        return []
-    return rows(ws, """
-        select pr.record_key, pr.source, pr.record_id, coalesce(r.kind, pr.kind) as kind,
-               pr.match_probability,
-               r.batch_id, r.loaded_at, r.full_name, r.given_name, r.family_name, r.birth_date,
-               r.a_number
-        from person_records pr left join current_records r using (record_key)
-        where pr.person_id = ? order by pr.match_probability desc nulls last, pr.record_key""",
-                [person_id])
-
-
-TIMELINE_SQL = """
-select record_key, source, kind, coalesce(order_date, event_date, encounter_date,
-       conviction_date, departure_date, status_date, book_in_date) as day, order_type,
-       in_absentia, appeal_waived, case_number, court, event_type, outcome, stay_end_date,
-       stay_authority, agency, encounter_type, charges, charge_status, offense_code,
-       offense_category, severity, sentence_days, channel, port, carrier, destination_country,
-       status_type, facility_id, book_out_date
-from current_records
-where record_key in (select record_key from person_records where person_id = ?)
-  and kind in ('removal_order', 'case_event', 'encounter', 'conviction', 'departure', 'status',
-               'detention')
-order by day nulls last, record_key
-"""
-
-_TIMELINE_LABEL = {
-    "removal_order": "Removal order", "encounter": "Encounter", "conviction": "Conviction",
-    "departure": "Departure", "status": "Status evidence", "detention": "Detention",
-}
-
-
-def timeline(ws: Workspace, person_id: str) -> list[dict[str, Any]]:
-    if missing(ws, "person_records", "records"):
-        return []
-    out = []
-    for r in rows(ws, TIMELINE_SQL, [person_id]):
-        kind = r["kind"]
-        if kind == "case_event":
-            title = (r["event_type"] or "case event").replace("_", " ").capitalize()
-            cat = ("stay" if "stay" in (r["event_type"] or "") else
-                   "appeal" if any(w in (r["event_type"] or "") for w in
-                                   ("appeal", "motion", "petition")) else "case")
-        else:
-            title = _TIMELINE_LABEL.get(kind, kind)
-            cat = {"removal_order": "order"}.get(kind, kind)
-        bits = []
-        if kind == "removal_order":
-            bits += [r["order_type"], "in absentia" if r["in_absentia"] else None,
-                     "appeal waived" if r["appeal_waived"] else None, r["case_number"], r["court"]]
-        elif kind == "case_event":
-            bits += [r["outcome"], r["stay_authority"],
-                     f"until {r['stay_end_date']}" if r["stay_end_date"] else None, r["case_number"]]
-        elif kind == "encounter":
-            bits += [r["encounter_type"], r["agency"], r["charges"], r["charge_status"]]
-        elif kind == "conviction":
-            bits += [r["offense_category"], r["offense_code"], r["severity"],
-                     f"{r['sentence_days']} days" if r["sentence_days"] else None]
-        elif kind == "departure":
-            bits += [(r["channel"] or "").replace("_", " "), r["port"], r["carrier"],
-                     r["destination_country"]]
-        elif kind == "status":
-            bits += [(r["status_type"] or "").replace("_", " ")]
-        elif kind == "detention":
-            bits += [r["facility_id"], f"out {r['book_out_date']}" if r["book_out_date"] else None]
-        out.append({"day": r["day"], "title": title, "category": cat, "source": r["source"],
-                    "record_key": r["record_key"],
-                    "detail": " · ".join(str(b) for b in bits if b not in (None, ""))})
-    return out
-
-
-GATE_ORDER = ("final_order", "no_automatic_stay", "no_granted_stay", "no_lawful_status",
-              "no_protected_application", "identity_confidence", "not_resolved")
-
-
-def gates(ws: Workspace, person_id: str) -> list[dict[str, Any]]:
-    if not has(ws, "gate_results"):
-        return []
-    flt, params = _run_filter(ws, "gate_results")
-    out = rows(ws, f"select * from gate_results where person_id = ?{flt}", [person_id, *params])
-    for g in out:
-        g["evidence"] = jload(g.get("evidence"), [])
-    order = {g: i for i, g in enumerate(GATE_ORDER)}
-    out.sort(key=lambda g: (order.get(g["gate"], 99), g["gate"]))
-    return out
-
-
-def eligibility(ws: Workspace, person_id: str) -> dict[str, Any] | None:
-    if not has(ws, "eligibility"):
-        return None
-    flt, params = _run_filter(ws, "eligibility")
-    r = rows(ws, f"select * from eligibility where person_id = ?{flt}", [person_id, *params])
-    if not r:
-        return None
-    r[0]["blocking"] = jload(r[0].get("blocking"), [])
-    return r[0]
-
-
-def priority(ws: Workspace, person_id: str) -> dict[str, Any] | None:
-    if not has(ws, "priority"):
-        return None
-    flt, params = _run_filter(ws, "priority")
-    r = rows(ws, f"select * from priority where person_id = ?{flt}", [person_id, *params])
-    if not r:
-        return None
-    r[0]["contributions"] = jload(r[0].get("contributions"), [])
-    return r[0]
-
-
-def departure(ws: Workspace, person_id: str) -> dict[str, Any] | None:
-    if not has(ws, "departure_status"):
-        return None
-    r = rows(ws, "select * from departure_status where person_id = ?", [person_id])
-    if not r:
-        return None
-    r[0]["evidence"] = jload(r[0].get("evidence"), [])
-    return r[0]
-
-
 # ---- leads ----------------------------------------------------------------------------------
 def _num(v: Any) -> float | None:
     try:
@@ -303,54 +135,7 @@ def flag_names(flags: Any) -> list[str]:
     return out
 
 
-def lead_rows(ws: Workspace, *, person_id: str | None = None) -> list[dict[str, Any]]:
-    if not has(ws, "leads"):
-        return []
-    flt, params = _run_filter(ws, "leads")
-    join_p = has(ws, "persons")
-    sql = ("select l.*" + (", p.full_name, p.nationality, p.birth_date" if join_p else "") +
-           " from leads l" + (" left join persons p using (person_id)" if join_p else "") +
-           " where 1=1" + flt.replace("run_id", "l.run_id"))
-    if person_id:
-        sql += " and l.person_id = ?"
-        params = [*params, person_id]
-    sql += " order by l.priority_score desc nulls last, l.lead_id"
-    out = []
-    for r in rows(ws, sql, params):
-        cands = [normalise_candidate(c) for c in jload(r.get("candidates"), []) or []]
-        r["candidates"] = cands
-        top = cands[0] if cands else {}
-        r["top"] = top
-        r["region"] = top.get("region")
-        r["flags"] = flag_names(r.get("flags"))
-        for c in cands:
-            r["flags"] += [f for f in flag_names(c.get("flags")) if f not in r["flags"]]
-        out.append(r)
-    return out
-
-
 # ---- identity review ------------------------------------------------------------------------
-def review_items(ws: Workspace, status: str = "open") -> list[dict[str, Any]]:
-    if not has(ws, "identity_review"):
-        return []
-    return rows(ws, "select * from identity_review where status = ? "
-                    "order by abs(coalesce(match_probability, 0.5) - 0.5), review_id", [status])
-
-
-def review_item(ws: Workspace, review_id: str) -> dict[str, Any] | None:
-    if not has(ws, "identity_review"):
-        return None
-    r = rows(ws, "select * from identity_review where review_id = ?", [review_id])
-    return r[0] if r else None
-
-
-def record(ws: Workspace, key: str) -> dict[str, Any] | None:
-    if not has(ws, "records"):
-        return None
-    r = rows(ws, "select * from current_records where record_key = ?", [key])
-    return r[0] if r else None
-
-
 def side_by_side(left: dict[str, Any] | None, right: dict[str, Any] | None
                  ) -> list[dict[str, Any]]:
     left, right = left or {}, right or {}
@@ -364,48 +149,6 @@ def side_by_side(left: dict[str, Any] | None, right: dict[str, Any] | None
         state = "same" if na == nb else ("missing" if not na or not nb else "differs")
         out.append({"field": f, "left": a, "right": b, "state": state})
     return out
-
-
-# ---- departures -----------------------------------------------------------------------------
-def departures_summary(ws: Workspace) -> dict[str, Any]:
-    out: dict[str, Any] = {"missing": missing(ws, "departure_status")}
-    if out["missing"]:
-        return out
-    join_p = has(ws, "persons")
-    data = rows(ws, "select d.status, d.channel, d.departure_date" +
-                (", p.nationality" if join_p else ", null as nationality") +
-                " from departure_status d" +
-                (" left join persons p using (person_id)" if join_p else ""))
-    months = sorted({_month(r["departure_date"]) for r in data if r["departure_date"]})
-    by_channel: dict[str, list[float]] = defaultdict(lambda: [0.0] * len(months))
-    by_status: dict[str, list[float]] = defaultdict(lambda: [0.0] * len(months))
-    idx = {m: i for i, m in enumerate(months)}
-    for r in data:
-        if not r["departure_date"]:
-            continue
-        i = idx[_month(r["departure_date"])]
-        by_channel[(r["channel"] or "unknown").replace("_", " ")][i] += 1
-        by_status[(r["status"] or "unknown").replace("_", " ")][i] += 1
-    nat = Counter((r["nationality"] or "unknown", r["status"]) for r in data)
-    nats = Counter(r["nationality"] or "unknown" for r in data)
-    out.update(
-        total=len(data),
-        verified=sum(1 for r in data if r["status"] == "verified_departed"),
-        claimed=sum(1 for r in data if r["status"] == "claimed_departed"),
-        months=months, by_channel=dict(by_channel), by_status=dict(by_status),
-        channels=Counter((r["channel"] or "unknown") for r in data).most_common(),
-        nationalities=[{"nationality": n, "total": c,
-                        "verified": nat[(n, "verified_departed")],
-                        "claimed": nat[(n, "claimed_departed")]}
-                       for n, c in nats.most_common(15)],
-    )
-    return out
-
-
-def _month(d: Any) -> str:
-    if isinstance(d, (dt.date, dt.datetime)):
-        return d.strftime("%Y-%m")
-    return str(d)[:7]
 
 
 # ---- logistics ------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ FIPS_TO_POSTAL = {
     "47": "TN", "48": "TX", "49": "UT", "50": "VT", "51": "VA", "53": "WA", "54": "WV",
     "55": "WI", "56": "WY",
 }
+POSTALS = frozenset(FIPS_TO_POSTAL.values())
 
 
 class ConicEqualArea:
@@ -133,8 +135,7 @@ def _path(rings: list[list[tuple[float, float]]], proj) -> str:
 
 
 @lru_cache(maxsize=1)
-def state_paths() -> tuple[dict[str, str], ...]:
-    """Every state (50 + DC) as ``{postal, name, fips, d}`` with an SVG path in map pixels."""
+def _states() -> tuple[tuple[str, str, str, list[list[tuple[float, float]]], Any], ...]:
     topo = json.loads(GEO_FILE.read_text(encoding="utf-8"))
     arcs = _decode_arcs(topo)
     out = []
@@ -145,7 +146,58 @@ def state_paths() -> tuple[dict[str, str], ...]:
         proj = _ALASKA if fips == "02" else _HAWAII if fips == "15" else _LOWER48
         polys = g["arcs"] if g["type"] == "MultiPolygon" else [g["arcs"]]
         rings = [_ring(arcs, r) for poly in polys for r in poly]
-        out.append({"postal": FIPS_TO_POSTAL[fips], "name": g["properties"]["name"],
-                    "fips": fips, "d": _path(rings, proj)})
+        out.append((FIPS_TO_POSTAL[fips], g["properties"]["name"], fips, rings, proj))
+    return tuple(out)
+
+
+@lru_cache(maxsize=1)
+def state_paths() -> tuple[dict[str, str], ...]:
+    """Every state (50 + DC) as ``{postal, name, fips, d}`` with an SVG path in map pixels."""
+    out = [{"postal": postal, "name": name, "fips": fips, "d": _path(rings, proj)}
+           for postal, name, fips, rings, proj in _states()]
     out.sort(key=lambda s: s["name"])
     return tuple(out)
+
+
+def _inside(lon: float, lat: float, ring: list[tuple[float, float]]) -> bool:
+    inside = False
+    j = len(ring) - 1
+    for i in range(len(ring)):
+        xi, yi = ring[i]
+        xj, yj = ring[j]
+        if (yi > lat) != (yj > lat) and lon < (xj - xi) * (lat - yi) / ((yj - yi) or 1e-12) + xi:
+            inside = not inside
+        j = i
+    return inside
+
+
+@lru_cache(maxsize=1)
+def _bboxes() -> tuple[tuple[str, float, float, float, float, list], ...]:
+    out = []
+    for postal, _name, _fips, rings, _proj in _states():
+        for ring in rings:
+            xs = [p[0] for p in ring]
+            ys = [p[1] for p in ring]
+            out.append((postal, min(xs), max(xs), min(ys), max(ys), ring))
+    return tuple(out)
+
+
+_STATE_IN_ADDRESS = re.compile(r"\b([A-Z]{2})(?:\s+\d{5}(?:-\d{4})?)?\s*$")
+
+
+def region_of(address: str | None, lon: Any = None, lat: Any = None) -> str | None:
+    """The two-letter state of a place: from the address text, else from its coordinates."""
+    if address:
+        m = _STATE_IN_ADDRESS.search(str(address).strip().rstrip(".").upper())
+        if m and m.group(1) in POSTALS:
+            return m.group(1)
+    try:
+        x, y = float(lon), float(lat)
+    except (TypeError, ValueError):
+        return None
+    hits: dict[str, int] = {}
+    for postal, x0, x1, y0, y1, ring in _bboxes():
+        if x0 <= x <= x1 and y0 <= y <= y1 and _inside(x, y, ring):
+            hits[postal] = hits.get(postal, 0) + 1
+    odd = [p for p, n in hits.items() if n % 2 == 1]  # holes cancel out
+    return odd[0] if odd else None

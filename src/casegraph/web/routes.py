@@ -1,24 +1,24 @@
 """The web UI: server-rendered pages on the same FastAPI app as the HTTP API.
 
 ``router`` is included by ``casegraph.api.app.create_app``. Every page resolves the
-logged-in user from the session cookie, checks the permission matrix of
-``governance.permissions``, and goes through the same services as the API (see
-``backend.py``); every read of a person, lead or case and every decision is audited.
+logged-in user from the API's session cookie, checks the permission matrix of
+``governance.permissions`` and calls the same service functions as the API
+(``casegraph.cases.*``), which mask by role, require purposes and write the audit log.
 All assets (CSS, JS, map geometry) are served from ``static/``: nothing loads from the
 internet.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import html as htmlmod
 import mimetypes
 import re
-import unicodedata
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
@@ -46,18 +46,6 @@ HOME_ORDER = ("/ui/search", "/ui/cases", "/ui/leads", "/ui/logistics", "/ui/audi
 
 
 # ---- helpers ----------------------------------------------------------------------------------
-def _gate(request: Request, permission: str) -> tuple[Any, Response | None]:
-    """(principal, None) when the user is logged in and holds ``permission``; else
-    (principal or None, the response to send: the login page or a 403 page)."""
-    p = backend.principal(request)
-    if p is None:
-        nxt = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        if request.method != "GET":
-            nxt = request.url.path.rsplit("/", 2)[0] if "/" in request.url.path else "/ui/"
-        return None, _redirect("/ui/login?" + urlencode({"next": nxt}))
-    return p, _need(request, p, permission)
-
-
 def _nav(p: backend.Principal | None, current: str) -> list[dict[str, Any]]:
     return [{"href": h, "label": lbl, "current": current.startswith(h)}
             for h, lbl, perm in NAV if backend.allowed(p, perm)]
@@ -68,27 +56,40 @@ def render(request: Request, template: str, p: backend.Principal | None, status:
     ctx.update(request=request, user=p, nav=_nav(p, request.url.path),
                csrf=p.csrf_token if p else "", can=lambda perm: backend.allowed(p, perm),
                static=lambda name: f"/ui/static/{name}")
-    return templates.TemplateResponse(request, template, ctx, status_code=status)
+    resp = templates.TemplateResponse(request, template, ctx, status_code=status)
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
 
 
-def _forbidden(request: Request, p: backend.Principal, message: str) -> HTMLResponse:
-    return render(request, "error.html", p, status=403, title="Not allowed", message=message)
+def _error(request: Request, p: backend.Principal | None, status: int, title: str,
+           message: str) -> HTMLResponse:
+    return render(request, "error.html", p, status=status, title=title, message=message)
 
 
-def _need(request: Request, p: backend.Principal, permission: str) -> HTMLResponse | None:
+def _gate(request: Request, permission: str) -> tuple[Any, Response | None]:
+    """(principal, None) when the user is logged in and holds ``permission``; else
+    (principal or None, the response to send: the login page or a 403 page)."""
+    p = backend.principal(request)
+    if p is None:
+        nxt = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if request.method != "GET":
+            nxt = "/ui/"
+        return None, _redirect("/ui/login?" + urlencode({"next": nxt}))
     if backend.allowed(p, permission):
-        return None
+        return p, None
     ws = backend.workspace(request)
-    backend.audit(ws, p, "web.denied", [request.url.path], result="denied",
-                  detail={"permission": permission})
-    return _forbidden(request, p, f"Your role ({p.role}) may not "
-                      f"{backend.perms.PERMISSIONS.get(permission, permission)}.")
+    backend.audit(ws, p, "web.denied", [], result="denied",
+                  detail={"permission": permission, "path": request.url.path})
+    return p, _error(request, p, 403, "Not allowed",
+                     f"Your role ({p.role}) may not {backend.permission_text(permission)}.")
 
 
 async def _form(request: Request) -> dict[str, Any]:
     form = await request.form()
     out: dict[str, Any] = {}
     for k, v in form.multi_items():
+        if not isinstance(v, str):
+            continue
         if k in out:
             out[k] = out[k] if isinstance(out[k], list) else [out[k]]
             out[k].append(v)
@@ -97,9 +98,18 @@ async def _form(request: Request) -> dict[str, Any]:
     return out
 
 
-def _check_csrf(p: backend.Principal, form: dict[str, Any]) -> None:
-    if not backend.csrf_ok(p, form.get("csrf_token")):
-        raise HTTPException(403, "CSRF token missing or wrong: reload the page and try again")
+async def _post(request: Request, permission: str
+                ) -> tuple[Any, dict[str, Any], Response | None]:
+    """Login + permission + CSRF for a form post: (principal, form, error response)."""
+    p, r = _gate(request, permission)
+    if r is not None:
+        return p, {}, r
+    form = await _form(request)
+    if not backend.csrf_ok(request, p, form):
+        return p, form, _error(request, p, 403, "Form expired",
+                               "The form's security token is missing or out of date "
+                               "(CSRF check). Reload the page and try again.")
+    return p, form, None
 
 
 def _redirect(url: str, **msg: str) -> RedirectResponse:
@@ -108,59 +118,85 @@ def _redirect(url: str, **msg: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
+def _msg(e: Exception) -> str:
+    s = str(e)
+    return (s[:1].upper() + s[1:]) if s else type(e).__name__
+
+
+def _marked(snippet: Any) -> Markup:
+    """A search snippet whose matches are ``<b>`` tags → safe HTML with ``<mark>``."""
+    text = str(snippet or "")
+    text = text.replace("<b>", "\x01").replace("</b>", "\x02")
+    text = str(escape(htmlmod.unescape(text)))
+    return Markup(text.replace("\x01", "<mark>").replace("\x02", "</mark>"))
+
+
 def _fold(s: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c)
-                   ).lower()
+    import unicodedata
+
+    return "".join(c for c in unicodedata.normalize("NFKD", s)
+                   if not unicodedata.combining(c)).lower()
 
 
 def highlight(value: Any, query: str) -> Markup:
-    """``value`` with every query token marked (case- and accent-insensitive)."""
+    """``value`` with every query word marked (case- and accent-insensitive)."""
     text = "" if value is None else str(value)
-    tokens = [t for t in re.split(r"[\s,;]+", _fold(query or "")) if len(t) >= 2]
-    if not text or not tokens:
-        return Markup(escape(text))
+    words = [t for t in re.split(r"[\s,;:]+", _fold(query or "")) if len(t) >= 2]
     folded = _fold(text)
-    if len(folded) != len(text):  # unusual composed characters: mark nothing, stay correct
+    if not text or not words or len(folded) != len(text):
         return Markup(escape(text))
-    spans: list[tuple[int, int]] = []
-    for t in tokens:
-        for m in re.finditer(re.escape(t), folded):
-            spans.append((m.start(), m.end()))
-    if not spans:
-        return Markup(escape(text))
-    spans.sort()
-    merged = [list(spans[0])]
-    for a, b in spans[1:]:
-        if a <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], b)
-        else:
-            merged.append([a, b])
+    spans = sorted((m.start(), m.end()) for t in words
+                   for m in re.finditer(re.escape(t), folded))
     out, pos = [], 0
-    for a, b in merged:
-        out.append(str(escape(text[pos:a])))
-        out.append(f"<mark>{escape(text[a:b])}</mark>")
+    for a, b in spans:
+        if a < pos:
+            a = pos
+        if a >= b:
+            continue
+        out.append(str(escape(text[pos:a])) + f"<mark>{escape(text[a:b])}</mark>")
         pos = b
     out.append(str(escape(text[pos:])))
     return Markup("".join(out))
 
 
+def _conf(v: Any) -> str:
+    """Confidence shown as a percentage whether the room stored 0..1 or 0..100."""
+    if v is None or v == "":
+        return "—"
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return str(v)
+    return f"{f:.0f}%" if f > 1 else f"{f:.0%}"
+
+
+templates.env.filters["marked"] = _marked
 templates.env.filters["hl"] = highlight
 templates.env.filters["pct"] = lambda v: "—" if v is None else f"{float(v):.0%}"
+templates.env.filters["conf"] = _conf
 templates.env.filters["num"] = lambda v, d=2: "—" if v is None else f"{float(v):.{d}f}"
 templates.env.filters["human"] = lambda s: "" if s is None else str(s).replace("_", " ")
 templates.env.filters["ts"] = lambda s: "" if not s else str(s)[:19].replace("T", " ")
 templates.env.globals["geo_states"] = geo.state_paths
-templates.env.globals["project"] = geo.project
 templates.env.globals["meter"] = charts.meter
+
+
+def _service(name: str) -> Any:
+    import importlib
+
+    return importlib.import_module(f"casegraph.cases.{name}")
 
 
 # ---- static assets ----------------------------------------------------------------------------
 @router.get("/ui/static/{path:path}")
 def static(path: str) -> Response:
+    root = STATIC.resolve()
     target = (STATIC / path).resolve()
-    if not str(target).startswith(str(STATIC.resolve()) + "/") or not target.is_file():
-        raise HTTPException(404, "no such asset")
+    if root not in target.parents or not target.is_file():
+        return Response("no such asset", status_code=404, media_type="text/plain")
     media = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+    if target.suffix == ".js":
+        media = "text/javascript"
     return FileResponse(target, media_type=media, headers={"Cache-Control": "max-age=3600"})
 
 
@@ -168,6 +204,13 @@ def static(path: str) -> Response:
 @router.get("/")
 def root() -> RedirectResponse:
     return RedirectResponse("/ui/", status_code=303)
+
+
+@router.get("/login")
+def api_login_redirect(next: str | None = None) -> RedirectResponse:
+    """Where the API's error handler sends a browser without a session."""
+    target = next if next and next.startswith("/ui/") else None
+    return _redirect("/ui/login" + (f"?{urlencode({'next': target})}" if target else ""))
 
 
 @router.get("/ui")
@@ -180,14 +223,15 @@ def home(request: Request) -> Response:
     for h in HOME_ORDER:
         if h in allowed:
             return _redirect(h)
-    return render(request, "error.html", p, title="Welcome",
-                  message=f"Your role ({p.role}) has no pages in the web UI; use the command "
-                          "line (`casegraph users`, `casegraph retention`, `casegraph audit "
-                          "verify`).")
+    return _error(request, p, 200, "Welcome",
+                  f"Your role ({p.role}) has no pages in the web UI; administration is done "
+                  "with the command line (`casegraph users`, `casegraph retention apply`, "
+                  "`casegraph audit verify`).")
 
 
-def _safe_next(nxt: str | None) -> str:
-    if nxt and nxt.startswith("/ui/") and not nxt.startswith("//") and "\\" not in nxt:
+def _safe_next(nxt: Any) -> str:
+    if isinstance(nxt, str) and nxt.startswith("/ui/") and not nxt.startswith("//") \
+            and "\\" not in nxt and "\n" not in nxt:
         return nxt
     return "/ui/"
 
@@ -201,92 +245,75 @@ def login_page(request: Request, next: str | None = None, msg: str | None = None
 @router.post("/ui/login")
 async def login_submit(request: Request) -> Response:
     form = await _form(request)
-    username = str(form.get("username") or "")
+    username = str(form.get("username") or "")[:64]
     password = str(form.get("password") or "")
     nxt = _safe_next(form.get("next"))
     if not username or not password:
         return render(request, "login.html", None, status=400, next=nxt, username=username,
                       error="Enter your user name and password.")
+    resp = _redirect(nxt)
     try:
-        token, p = backend.login(request, username, password)
+        backend.login(request, resp, username, password)
     except backend.AuthError as e:
         status = 423 if e.reason == "locked" else 403 if e.reason == "disabled" else 401
         return render(request, "login.html", None, status=status, next=nxt, username=username,
-                      error=str(e)[:1].upper() + str(e)[1:] + ".", reason=e.reason)
-    resp = _redirect(nxt)
-    secure = backend.secure_cookies(request)
-    resp.set_cookie(backend.session_cookie_name(), token, httponly=True, secure=secure,
-                    samesite="strict", path="/")
-    resp.set_cookie(backend.csrf_cookie_name(), p.csrf_token or "", httponly=False,
-                    secure=secure, samesite="strict", path="/")
+                      error=_msg(e) + ".", reason=e.reason)
     return resp
 
 
 @router.post("/ui/logout")
 async def logout(request: Request) -> Response:
     p = backend.principal(request)
+    resp = _redirect("/ui/login", msg="You are logged out.")
     if p is not None:
         form = await _form(request)
-        _check_csrf(p, form)
-        backend.logout(request)
-    resp = _redirect("/ui/login", msg="You are logged out.")
-    resp.delete_cookie(backend.session_cookie_name(), path="/")
-    resp.delete_cookie(backend.csrf_cookie_name(), path="/")
+        if not backend.csrf_ok(request, p, form):
+            return _error(request, p, 403, "Form expired", "Reload the page and log out again.")
+        backend.logout(request, resp)
     return resp
 
 
 # ---- search -----------------------------------------------------------------------------------
-SEARCH_FILTERS = ("nationality", "sex", "born_from", "born_to")
-
-
-def _search_filters(params: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k in SEARCH_FILTERS:
-        v = (params.get(k) or "").strip()
-        if v:
-            out[k] = v
-    return out
-
-
-def _fallback_search(ws: Any, q: str, filters: dict[str, Any], limit: int) -> list[dict]:
-    """Until the search room's index exists: a plain DuckDB scan of ``persons``."""
-    if not data.has(ws, "persons"):
-        return []
-    cols = data.columns(ws, "persons")
-    where, params = [], []
-    for tok in [t for t in re.split(r"\s+", q.strip()) if t][:6]:
-        like = f"%{tok.lower()}%"
-        alts = [f"lower(cast({c} as varchar)) like ?" for c in
-                ("full_name", "name_aliases", "a_number", "passport_number", "fbi_number")
-                if c in cols]
-        where.append("(" + " or ".join(alts) + ")")
-        params += [like] * len(alts)
-    sql = "select person_id from persons"
-    if where:
-        sql += " where " + " and ".join(where)
-    sql += " order by person_id limit ?"
-    return [{"person_id": r["person_id"], "score": None} for r in
-            data.rows(ws, sql, [*params, limit * 4])]
-
-
-def _apply_filters(people: list[dict], filters: dict[str, Any]) -> list[dict]:
-    out = []
-    for p in people:
-        if filters.get("nationality") and (p.get("nationality") or "") != filters["nationality"]:
-            continue
-        if filters.get("sex") and (p.get("sex") or "") != filters["sex"]:
-            continue
-        bd = p.get("birth_date")
-        year = bd.year if isinstance(bd, dt.date) else None
-        try:
-            if filters.get("born_from") and (year is None or year < int(filters["born_from"])):
-                continue
-            if filters.get("born_to") and (year is None or year > int(filters["born_to"])):
-                continue
-        except ValueError:
-            continue
-        out.append(p)
-    return out
+def _search_ctx(request: Request, p: backend.Principal, params: dict[str, Any]
+                ) -> dict[str, Any]:
+    ws = backend.workspace(request)
+    q = (params.get("q") or "").strip()
+    ctx: dict[str, Any] = {"q": q, "hits": [], "error": None, "engine": None}
+    if len(q) < 2:
+        ctx["hint"] = "Type at least two characters: a name, an A-number, a passport number."
+        return ctx
+    filters: dict[str, Any] = {}
+    if params.get("nationality"):
+        filters["nationality"] = params["nationality"]
+    if params.get("eligible") in ("yes", "no"):
+        filters["eligible"] = params["eligible"] == "yes"
+    if params.get("open_case") == "yes":
+        filters["has_open_case"] = True
+    try:
+        res = _service("persons").search_persons(ws, p, q, limit=25,
+                                                 purpose=params.get("purpose") or None,
+                                                 filters=filters or None)
+    except backend.ServiceError as e:
+        ctx["error"] = _msg(e)
+        ctx["needs_purpose"] = getattr(e, "code", "") == "purpose_required"
+        return ctx
+    hits = res["items"]
+    ctx["engine"] = {"index": "search index", "warehouse": "warehouse table scan"}.get(
+        res.get("engine"), res.get("engine"))
+    # filters the warehouse fallback cannot apply are applied to what it returned
+    if res.get("engine") != "index" and filters.get("nationality"):
+        hits = [h for h in hits if h.get("nationality") == filters["nationality"]]
+    for h in hits:
+        ids = h.get("identifiers") or {}
+        if isinstance(ids, dict):
+            h["id_text"] = "; ".join(f"{k.replace('_', ' ')} {', '.join(map(str, v))}"
+                                     for k, v in ids.items() if v)
+        m = h.get("matched")
+        h["matched"] = m if isinstance(m, dict) else {}
+    ctx["hits"] = hits
+    if not hits and not data.has(ws, "persons"):
+        ctx["missing"] = data.empty_hint(["persons"])
+    return ctx
 
 
 @router.get("/ui/search")
@@ -298,91 +325,54 @@ def search_page(request: Request) -> Response:
     params = dict(request.query_params)
     nats = []
     if data.has(ws, "persons"):
-        nats = [r["nationality"] for r in data.rows(
+        nats = [x["nationality"] for x in data.rows(
             ws, "select distinct nationality from persons where nationality is not null "
-                "order by 1")]
-    ctx = _search_ctx(request, p, params) if params.get("q") else {}
-    return render(request, "search.html", p, q=params.get("q", ""), params=params,
-                  nationalities=nats, purpose_rule=backend.purpose_rule(ws), **ctx)
+                "order by 1 limit 300")]
+    ctx = _search_ctx(request, p, params) if params.get("q") else {"q": ""}
+    return render(request, "search.html", p, params=params, nationalities=nats,
+                  purpose_rule=backend.purpose_rule(ws), **ctx)
 
 
 @router.get("/ui/search/results")
 def search_results(request: Request) -> Response:
     p = backend.principal(request)
     if p is None:
-        return HTMLResponse("<p class='msg error'>Your session ended: log in again.</p>",
-                            status_code=401)
+        return HTMLResponse("<p class='msg error'>Your session ended: "
+                            "<a href='/ui/login'>log in again</a>.</p>", status_code=401)
     if not backend.allowed(p, "search.persons"):
         return HTMLResponse("<p class='msg error'>Your role may not search people.</p>",
                             status_code=403)
-    ctx = _search_ctx(request, p, dict(request.query_params))
-    return render(request, "_search_results.html", p, **ctx)
-
-
-def _search_ctx(request: Request, p: backend.Principal, params: dict[str, Any]
-                ) -> dict[str, Any]:
-    ws = backend.workspace(request)
-    q = (params.get("q") or "").strip()[:200]
-    filters = _search_filters(params)
-    ctx: dict[str, Any] = {"q": q, "hits": [], "error": None, "missing": None,
-                           "engine": None}
-    if len(q) < 2:
-        ctx["hint"] = "Type at least two characters: a name, an A-number, a passport number."
-        return ctx
-    purpose = None
-    if backend.is_identifier_query(q):
-        try:
-            purpose = backend.check_purpose(ws, params.get("purpose"), "a search by identifier")
-        except backend.PurposeRequired as e:
-            ctx["error"] = str(e)[:1].upper() + str(e)[1:] + "."
-            ctx["needs_purpose"] = True
-            backend.audit(ws, p, "search", [], result="denied",
-                          detail={"query": q, "reason": "purpose required"})
-            return ctx
-    hits = backend.search(ws, p, q, filters=filters, limit=25)
-    ctx["engine"] = "index"
-    if hits is None:
-        hits = _fallback_search(ws, q, filters, 25)
-        ctx["engine"] = "table scan (search index not built)"
-    ids = [h.get("person_id") for h in hits if h.get("person_id")]
-    people = {}
-    if ids and data.has(ws, "persons"):
-        for r in data.rows(ws, "select * from persons where person_id in (select unnest(?))",
-                           [ids]):
-            people[r["person_id"]] = r
-    leads = {}
-    if ids and data.has(ws, "leads"):
-        for r in data.lead_rows(ws):
-            leads.setdefault(r["person_id"], r)
-    rows = []
-    for h in hits:
-        pid = h.get("person_id")
-        person = {**h, **people.get(pid, {})}
-        person["lead"] = leads.get(pid)
-        person["matched"] = h.get("matched_fields") or h.get("matched") or []
-        rows.append(person)
-    rows = _apply_filters(rows, filters)[:25]
-    ctx["hits"] = rows
-    if not rows and not data.has(ws, "persons"):
-        ctx["missing"] = data.empty_hint(["persons"])
-    backend.audit(ws, p, "search", [r["person_id"] for r in rows[:25]], purpose=purpose,
-                  detail={"query": q, "filters": filters, "results": len(rows)})
-    return ctx
+    return render(request, "_search_results.html", p,
+                  **_search_ctx(request, p, dict(request.query_params)))
 
 
 # ---- person profile ---------------------------------------------------------------------------
-def _officer_may_see(ws: Any, p: backend.Principal, person_id: str) -> bool:
-    if backend.allowed(p, "cases.read_all") or p.role != "officer":
-        return True
+def _gate_order() -> dict[str, int]:
     try:
-        from casegraph.cases import service  # type: ignore[attr-defined]
-
-        fn = getattr(service, "officer_can_see_person", None)
-        if fn is not None:
-            return bool(fn(ws, p.username, person_id))
+        from casegraph.policy.gates import GATE_NAMES
     except ImportError:
-        pass
-    return any(c.get("person_id") == person_id for c in _cases_for(ws, p))
+        return {}
+    return {g: i for i, g in enumerate(GATE_NAMES)}
+
+
+def _map_view(points: list[dict[str, Any]], *, min_w: float = 480, pad: float = 60
+              ) -> str:
+    """A viewBox zoomed on the points (the whole country when there are none); marks are
+    scaled so they keep their on-screen size."""
+    if not points:
+        return "0 0 960 500"
+    xs = [pt["x"] for pt in points]
+    ys = [pt["y"] for pt in points]
+    x0, x1, y0, y1 = min(xs) - pad, max(xs) + pad, min(ys) - pad, max(ys) + pad
+    w, h = max(x1 - x0, min_w), max(y1 - y0, min_w * 0.6)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    w, h = max(w, h / 0.6), max(h, w * 0.6)
+    if w >= 960:
+        w, h, cx, cy = 960, 500, 480, 250
+    k = w / 450  # marks keep about the same size on screen (maps show ~450 px wide)
+    for pt in points:
+        pt.update(r=5 * k, fs=13 * k, dx=7 * k)
+    return f"{cx - w / 2:.0f} {cy - h / 2:.0f} {w:.0f} {h:.0f}"
 
 
 @router.get("/ui/persons/{person_id}")
@@ -391,81 +381,117 @@ def person_page(request: Request, person_id: str, purpose: str | None = None) ->
     if r is not None:
         return r
     ws = backend.workspace(request)
-    if not _officer_may_see(ws, p, person_id):
-        backend.audit(ws, p, "person.read", [person_id], purpose=purpose, result="denied",
-                      detail={"reason": "not a person of the officer's cases"})
-        return _forbidden(request, p, "Officers can open only the persons of cases assigned "
-                          "to them.")
+    persons = _service("persons")
     try:
-        clean = backend.check_purpose(ws, purpose, "opening a person profile")
-    except backend.PurposeRequired as e:
-        return render(request, "purpose.html", p, status=200 if purpose is None else 400,
-                      person_id=person_id, error=None if purpose is None else str(e),
-                      purpose=purpose or "", rule=backend.purpose_rule(ws))
-    person = data.person(ws, person_id)
-    if person is None:
-        backend.audit(ws, p, "person.read", [person_id], purpose=clean, result="not_found")
-        return render(request, "error.html", p, status=404, title="No such person",
-                      message=f"There is no person {person_id} in this workspace"
-                      + ("" if data.has(ws, "persons") else
-                         " (" + data.empty_hint(["persons"]) + ")") + ".")
-    backend.audit(ws, p, "person.read", [person_id], purpose=clean)
-    sensitive = backend.allowed(p, "person.read_sensitive")
-    card = data.identity_card(ws, person)
-    records = data.linked_records(ws, person_id)
+        prof = persons.get_profile(ws, p, person_id, purpose)
+    except backend.ServiceError as e:
+        if getattr(e, "code", "") == "purpose_required":
+            return render(request, "purpose.html", p, status=200 if not purpose else 400,
+                          person_id=person_id, error=_msg(e) if purpose else None,
+                          purpose=purpose or "", rule=backend.purpose_rule(ws))
+        return _error(request, p, e.status, "Cannot open this profile", _msg(e) + ".")
+    purpose_clean = " ".join((purpose or "").split())
+    records = prof["records"]
+    by_key = {rec.get("record_key"): rec for rec in records}
+    card = []
+    for field, label in data.IDENTITY_CARD_FIELDS:
+        c = prof["canonical"].get(field)
+        if not c or c.get("value") in (None, ""):
+            continue
+        card.append({"field": field, "label": label, "value": c["value"],
+                     "record_key": c.get("record_key"),
+                     "source": by_key.get(c.get("record_key"))})
+    shown = {f for f, _ in data.IDENTITY_CARD_FIELDS}
+    for field, c in prof["canonical"].items():
+        if field not in shown and c.get("value") not in (None, "") and \
+                not field.endswith("_norm"):
+            card.append({"field": field, "label": field.replace("_", " ").capitalize(),
+                         "value": c["value"], "record_key": c.get("record_key"),
+                         "source": by_key.get(c.get("record_key"))})
+    records.sort(key=lambda rec: (-(rec.get("match_probability") or 0), rec.get("record_key")))
     anchor = None
     if records:
-        prov = data.jload(person.get("provenance"), {})
-        anchor = prov.get("full_name") or records[0]["record_key"]
-    tl = data.timeline(ws, person_id)
-    if not sensitive:
-        for ev in tl:
-            if ev["category"] == "status":
-                ev["detail"] = ev["detail"]  # status_type only; status_detail never read here
-    gates = data.gates(ws, person_id)
-    elig = data.eligibility(ws, person_id)
-    prio = data.priority(ws, person_id)
+        anchor = (prof["canonical"].get("full_name") or {}).get("record_key") \
+            or records[0].get("record_key")
+        if anchor not in by_key:
+            anchor = records[0].get("record_key")
+    order = _gate_order()
+    gates = sorted(prof["gates"], key=lambda g: (order.get(g.get("gate"), 99), g.get("gate")))
+    prio = prof["priority"]
     prio_chart = None
-    if prio and prio["contributions"]:
+    if prio and prio.get("contributions"):
         items = [(str(c.get("factor", "?")).replace("_", " "), float(c.get("points") or 0))
                  for c in prio["contributions"]]
         prio_chart = charts.hbar(items, label=f"Priority contributions, total {prio['score']}")
-    leads = data.lead_rows(ws, person_id=person_id)
-    lead = leads[0] if leads else None
-    points = []
-    if lead:
-        for i, c in enumerate(lead["candidates"]):
-            xy = geo.project(c.get("longitude"), c.get("latitude"))
-            points.append({"i": i + 1, "c": c, "xy": xy})
-    evidence_keys = {k for g in gates for k in g["evidence"]}
-    return render(request, "person.html", p, person=person, card=card, records=records,
-                  anchor=anchor, timeline=tl, gates=gates, elig=elig, prio=prio,
-                  prio_chart=prio_chart, lead=lead, points=points,
-                  departure=data.departure(ws, person_id), purpose=clean,
-                  evidence_keys=evidence_keys, cases=_cases_for(ws, p, person_id=person_id),
-                  missing=data.missing(ws, "persons", "person_records", "gate_results",
-                                       "priority", "leads"))
+    lead = prof["leads"][0] if prof["leads"] else None
+    cands = [data.normalise_candidate(c) for c in prof["location_candidates"]]
+    pts = []
+    for i, c in enumerate(cands, 1):
+        c["i"] = i
+        xy = geo.project(c.get("longitude"), c.get("latitude"))
+        if xy:
+            pts.append({"x": xy[0], "y": xy[1], "id": f"cand-{i}", "text": str(i),
+                        "colour": "#b3261e" if c["flags"] else "#0b3d91",
+                        "label": f"#{i} {c['address']} (confidence {_conf(c['confidence'])})"})
+    evidence_keys = {k for g in gates for k in (g.get("evidence") or []) if isinstance(k, str)}
+    timeline = []
+    for ev in prof["timeline"]:
+        kind = ev.get("kind") or ""
+        summ = str(ev.get("summary") or "")
+        cat = {"removal_order": "order", "departure_status": "departure"}.get(kind, kind)
+        if kind == "case_event" and ev.get("record_key"):
+            cat = "stay" if "stay" in summ else "appeal" if any(
+                w in summ for w in ("appeal", "motion", "petition")) else "case"
+        elif kind == "case_event":
+            cat = "casework"
+        timeline.append({**ev, "category": cat,
+                         "title": {"removal_order": "Removal order", "case_event":
+                                   "Case" if not ev.get("record_key") else "Court event",
+                                   "departure_status": "Departure status"}.get(
+                             kind, kind.replace("_", " ").capitalize())})
+    return render(request, "person.html", p, prof=prof, person_id=person_id,
+                  name=(prof["canonical"].get("full_name") or {}).get("value") or person_id,
+                  card=card, records=records, anchor=anchor, timeline=timeline, gates=gates,
+                  elig=prof["eligibility"], prio=prio, prio_chart=prio_chart, lead=lead,
+                  cands=cands, map_points=pts, map_view=_map_view(pts),
+                  hide_insets=bool(pts) and not any(
+                      geo.region_of(None, c.get("longitude"), c.get("latitude")) in ("AK", "HI")
+                      for c in cands),
+                  departure=prof["departure"], purpose=purpose_clean,
+                  evidence_keys=evidence_keys, case_events=prof.get("case_events") or [])
 
 
 def _explain(ws: Any, a: str, b: str) -> dict[str, Any] | None:
+    """The resolution room's pair explanation, shaped for the waterfall."""
     try:
-        from casegraph.resolve.explain import explain_pair  # type: ignore[attr-defined]
+        from casegraph.resolve.explain import explain_pair
     except ImportError:
         return None
     res = explain_pair(ws, a, b)
+    return shape_explanation(res)
+
+
+def shape_explanation(res: Any) -> dict[str, Any] | None:
     if res is None:
         return None
     if not isinstance(res, dict):
-        res = getattr(res, "__dict__", {}) or {"raw": res}
-    comps = (res.get("comparisons") or res.get("fields") or res.get("steps") or [])
+        res = res.to_dict() if hasattr(res, "to_dict") else dict(getattr(res, "__dict__", {}))
+    comps = (res.get("comparisons") or res.get("fields") or res.get("steps")
+             or res.get("contributions") or [])
     steps = []
     for c in comps:
         if not isinstance(c, dict):
-            c = getattr(c, "__dict__", {})
-        name = c.get("field") or c.get("comparison") or c.get("name") or c.get("output_column_name")
+            c = c.to_dict() if hasattr(c, "to_dict") else dict(getattr(c, "__dict__", {}))
+        name = (c.get("field") or c.get("comparison") or c.get("name")
+                or c.get("output_column_name") or "?")
         w = c.get("weight", c.get("match_weight", c.get("log2_bayes_factor")))
-        steps.append({"field": str(name), "level": c.get("level") or c.get("label")
-                      or c.get("comparison_level") or "", "weight": float(w or 0),
+        try:
+            w = float(w or 0)
+        except (TypeError, ValueError):
+            w = 0.0
+        steps.append({"field": str(name), "level": str(c.get("level") or c.get("label")
+                                                       or c.get("comparison_level") or ""),
+                      "weight": w,
                       "left": c.get("left", c.get("value_l")),
                       "right": c.get("right", c.get("value_r"))})
     prior = res.get("prior_weight", res.get("prior", 0.0)) or 0.0
@@ -473,7 +499,15 @@ def _explain(ws: Any, a: str, b: str) -> dict[str, Any] | None:
     if total is None:
         total = float(prior) + sum(s["weight"] for s in steps)
     return {"steps": steps, "prior": float(prior), "total": float(total),
-            "probability": res.get("match_probability", res.get("probability")), "raw": res}
+            "probability": res.get("match_probability", res.get("probability"))}
+
+
+def _waterfall(ex: dict[str, Any] | None, label: str) -> Markup | None:
+    if not ex or not ex["steps"]:
+        return None
+    return charts.waterfall(("prior", ex["prior"]),
+                            [(s["field"], s["weight"]) for s in ex["steps"]],
+                            "match weight", label=label)
 
 
 @router.get("/ui/explain")
@@ -482,35 +516,22 @@ def explain_fragment(request: Request, a: str, b: str) -> Response:
     if p is None or not backend.allowed(p, "person.read"):
         return HTMLResponse("<p class='msg error'>Not allowed.</p>", status_code=403)
     ws = backend.workspace(request)
-    backend.audit(ws, p, "identity.explain", [a, b])
+    if p.role == "officer":
+        return HTMLResponse("<p class='msg error'>Officers cannot open identity "
+                            "explanations.</p>", status_code=403)
+    backend.audit(ws, p, "identity.explain", [a[:200], b[:200]])
     try:
         ex = _explain(ws, a, b)
     except Exception as e:  # noqa: BLE001 - show the room's message instead of a blank panel
         return render(request, "_explain.html", p, ex=None, a=a, b=b,
                       error=f"The explanation could not be computed: {e}")
-    chart = None
-    if ex and ex["steps"]:
-        chart = charts.waterfall(("prior", ex["prior"]),
-                                 [(s["field"], s["weight"]) for s in ex["steps"]],
-                                 "match weight", label=f"Match weight waterfall {a} vs {b}")
-    return render(request, "_explain.html", p, ex=ex, a=a, b=b, chart=chart, error=None)
+    return render(request, "_explain.html", p, ex=ex, a=a, b=b, error=None,
+                  chart=_waterfall(ex, f"Match weight waterfall {a} vs {b}"))
 
 
 # ---- leads ------------------------------------------------------------------------------------
-def _lead_state(ws: Any) -> dict[str, dict[str, Any]]:
-    """Workflow state of leads from the operational store: {lead_id: {status, ...}}."""
-    try:
-        from casegraph.cases import service  # type: ignore[attr-defined]
-    except ImportError:
-        return {}
-    fn = getattr(service, "lead_states", None)
-    if fn is None:
-        return {}
-    return fn(ws) or {}
-
-
-PRIORITY_BANDS = ((75, "#b3261e", "high (≥ 75th pct)"), (50, "#D55E00", "medium"),
-                  (0, "#0072B2", "lower"))
+PRIORITY_BANDS = ((75, "#b3261e", "top quarter"), (50, "#D55E00", "second quarter"),
+                  (0, "#0072B2", "lower half"))
 
 
 @router.get("/ui/leads")
@@ -519,165 +540,126 @@ def leads_page(request: Request, msg: str | None = None, err: str | None = None)
     if r is not None:
         return r
     ws = backend.workspace(request)
-    leads = data.lead_rows(ws)
-    states = _lead_state(ws)
-    scores = sorted(float(r["priority_score"] or 0) for r in leads)
+    try:
+        res = _service("leads").list_leads(ws, p, limit=2000)
+    except backend.ServiceError as e:
+        return _error(request, p, e.status, "Leads unavailable", _msg(e))
+    leads = res["items"]
+    scores = sorted(float(x.get("priority_score") or 0) for x in leads)
 
     def band(score: float) -> tuple[str, str]:
-        if not scores:
-            return PRIORITY_BANDS[-1][1], PRIORITY_BANDS[-1][2]
-        rank = sum(1 for s in scores if s <= score) / len(scores) * 100
-        for cut, colour, name in PRIORITY_BANDS:
-            if rank >= cut:
-                return colour, name
+        if scores:
+            rank = sum(1 for s in scores if s <= score) / len(scores) * 100
+            for cut, colour, name in PRIORITY_BANDS:
+                if rank > cut or cut == 0:
+                    return colour, name
         return PRIORITY_BANDS[-1][1], PRIORITY_BANDS[-1][2]
 
-    regions, points = set(), []
-    for r in leads:
-        st = states.get(r["lead_id"]) or {}
-        r["workflow"] = st.get("status") or r.get("status") or "proposed"
-        r["case_id"] = st.get("case_id")
-        r["colour"], r["band"] = band(float(r["priority_score"] or 0))
-        if r["region"]:
-            regions.add(r["region"])
-        xy = geo.project(r["top"].get("longitude"), r["top"].get("latitude"))
+    points = []
+    for x in leads:
+        cands = [data.normalise_candidate(c) for c in x.get("candidates") or []]
+        top = cands[0] if cands else {}
+        x["top"] = top
+        lat = top.get("latitude") if top.get("latitude") is not None else x.get("latitude")
+        lon = top.get("longitude") if top.get("longitude") is not None else x.get("longitude")
+        x["flag_names"] = [data.flag_names([f])[0] for f in x.get("flags") or []]
+        x["colour"], x["band"] = band(float(x.get("priority_score") or 0))
+        x["region"] = top.get("region") or geo.region_of(x.get("address") or top.get("address"),
+                                                         lon, lat)
+        xy = geo.project(lon, lat)
         if xy:
-            points.append({"lead": r, "xy": xy})
-    backend.audit(ws, p, "leads.list", [], detail={"count": len(leads)})
-    statuses = sorted({r["workflow"] for r in leads})
-    flags = sorted({f for r in leads for f in r["flags"]})
-    return render(request, "leads.html", p, leads=leads, points=points, statuses=statuses,
-                  flags=flags, regions=sorted(regions), bands=PRIORITY_BANDS, msg=msg, err=err,
-                  missing=data.missing(ws, "leads"),
-                  hint=data.empty_hint(data.missing(ws, "leads") or ["leads"]))
+            points.append({"x": xy[0], "y": xy[1], "id": x["lead_id"], "colour": x["colour"],
+                           "r": 10, "label": f"{x['lead_id']} {x.get('full_name') or ''}, "
+                                            f"priority {float(x.get('priority_score') or 0):.1f}"})
+    statuses = sorted({x["workflow_status"] for x in leads})
+    flags = sorted({f for x in leads for f in x["flag_names"]})
+    regions = sorted({x["region"] for x in leads if x["region"]})
+    return render(request, "leads.html", p, leads=leads, map_points=points, statuses=statuses,
+                  flags=flags, regions=regions, bands=PRIORITY_BANDS, msg=msg, err=err,
+                  run_id=res.get("run_id"), missing=not data.has(ws, "leads"),
+                  hint=data.empty_hint(["leads"]))
 
 
 @router.post("/ui/leads/{lead_id}/decision")
 async def lead_decision(request: Request, lead_id: str) -> Response:
-    p, r = _gate(request, "leads.decide")
+    p, form, r = await _post(request, "leads.decide")
     if r is not None:
         return r
-    form = await _form(request)
-    _check_csrf(p, form)
     ws = backend.workspace(request)
     decision = form.get("decision")
-    reason = (form.get("reason") or "").strip()
+    reason = str(form.get("reason") or "")
     acks = form.get("acknowledge") or []
     acks = acks if isinstance(acks, list) else [acks]
-    if decision not in ("approve", "reject"):
-        return _redirect("/ui/leads", err="Choose approve or reject.")
+    svc = _service("leads")
     try:
-        from casegraph.cases import service  # type: ignore[attr-defined]
-    except ImportError:
-        return _redirect("/ui/leads", err="Lead decisions are not available: the cases "
-                         "service is not installed.")
-    try:
-        res = service.decide_lead(ws, actor=p.username, role=p.role, lead_id=lead_id,
-                                  decision=decision, reason=reason, acknowledged=acks)
-    except Exception as e:  # noqa: BLE001 - service errors are messages for the supervisor
-        return _redirect("/ui/leads", err=f"Lead {lead_id} not {decision}d: {e}")
-    done = "approved" if decision == "approve" else "rejected"
-    extra = ""
-    case_id = getattr(res, "case_id", None) or (res.get("case_id") if isinstance(res, dict)
-                                                else None)
-    if case_id:
-        extra = f"; case {case_id} opened"
-    return _redirect("/ui/leads", msg=f"Lead {lead_id} {done}{extra}.")
+        if decision == "approve":
+            res = svc.approve_lead(ws, p, lead_id, reason, acknowledge=acks)
+            return _redirect("/ui/leads", msg=f"Lead {lead_id} approved; case "
+                             f"{res.get('case_id')} opened.")
+        if decision == "reject":
+            svc.reject_lead(ws, p, lead_id, reason)
+            return _redirect("/ui/leads", msg=f"Lead {lead_id} rejected.")
+    except backend.ServiceError as e:
+        return _redirect("/ui/leads", err=_msg(e))
+    return _redirect("/ui/leads", err="Choose approve or reject.")
 
 
 # ---- cases ------------------------------------------------------------------------------------
-def _cases_for(ws: Any, p: backend.Principal, person_id: str | None = None
-               ) -> list[dict[str, Any]]:
-    if not backend.allowed(p, "cases.read"):
-        return []
-    try:
-        from casegraph.cases import service  # type: ignore[attr-defined]
-    except ImportError:
-        return []
-    fn = getattr(service, "list_cases", None)
-    if fn is None:
-        return []
-    try:
-        res = fn(ws, actor=p.username, role=p.role, person_id=person_id)
-    except TypeError:
-        res = fn(ws, actor=p.username, role=p.role)
-    out = []
-    for c in (res[0] if isinstance(res, tuple) else res) or []:
-        out.append(c if isinstance(c, dict) else dict(getattr(c, "__dict__", {})))
-    if person_id:
-        out = [c for c in out if c.get("person_id") == person_id]
-    return out
-
-
-OUTCOMES = ("located", "not_found", "departed_confirmed", "in_custody", "closed")
-
-
 @router.get("/ui/cases")
-def cases_page(request: Request, msg: str | None = None, err: str | None = None) -> Response:
+def cases_page(request: Request, msg: str | None = None, err: str | None = None,
+               status: str | None = None) -> Response:
     p, r = _gate(request, "cases.read")
     if r is not None:
         return r
     ws = backend.workspace(request)
-    cases = _cases_for(ws, p)
+    wf = _service("workflow")
+    try:
+        res = wf.list_cases(ws, p, limit=1000)
+        officers = [o["username"] for o in wf.list_officers(ws, p)] \
+            if backend.allowed(p, "cases.assign") else []
+    except backend.ServiceError as e:
+        return _error(request, p, e.status, "Cases unavailable", _msg(e))
+    cases = res["items"]
     names = {}
     if cases and data.has(ws, "persons"):
-        for r in data.rows(ws, "select person_id, full_name from persons where person_id in "
+        for x in data.rows(ws, "select person_id, full_name from persons where person_id in "
                                "(select unnest(?))", [[c.get("person_id") for c in cases]]):
-            names[r["person_id"]] = r["full_name"]
+            names[x["person_id"]] = x["full_name"]
     for c in cases:
         c["full_name"] = names.get(c.get("person_id"))
-    officers = []
-    if backend.allowed(p, "cases.assign"):
-        officers = [u.username for u in backend.gusers.list_users(ws)
-                    if u.role == "officer" and not u.disabled]
-    backend.audit(ws, p, "cases.list", [c.get("case_id") for c in cases][:50],
-                  detail={"count": len(cases)})
-    unavailable = False
-    try:
-        from casegraph.cases import service  # type: ignore[attr-defined]  # noqa: F401
-    except ImportError:
-        unavailable = True
-    return render(request, "cases.html", p, cases=cases, officers=officers, outcomes=OUTCOMES,
-                  msg=msg, err=err, unavailable=unavailable,
-                  board=backend.allowed(p, "cases.read_all"))
+    counts = Counter(c["status"] for c in cases)
+    return render(request, "cases.html", p, cases=cases, officers=officers,
+                  outcomes=wf.OUTCOMES, statuses=wf.CASE_STATUSES, counts=counts, msg=msg,
+                  err=err, board=backend.allowed(p, "cases.read_all"), total=res["total"])
 
 
 @router.post("/ui/cases/{case_id}/assign")
 async def case_assign(request: Request, case_id: str) -> Response:
-    p, r = _gate(request, "cases.assign")
+    p, form, r = await _post(request, "cases.assign")
     if r is not None:
         return r
-    form = await _form(request)
-    _check_csrf(p, form)
     ws = backend.workspace(request)
-    officer = (form.get("officer") or "").strip()
+    officer = str(form.get("officer") or "")
     try:
-        from casegraph.cases import service  # type: ignore[attr-defined]
-
-        service.assign_case(ws, actor=p.username, role=p.role, case_id=case_id,
-                            officer=officer)
-    except Exception as e:  # noqa: BLE001
-        return _redirect("/ui/cases", err=f"Case {case_id} not assigned: {e}")
+        _service("workflow").assign_case(ws, p, case_id, officer,
+                                         note=str(form.get("note") or "") or None)
+    except backend.ServiceError as e:
+        return _redirect("/ui/cases", err=f"Case {case_id} not assigned: {_msg(e)}")
     return _redirect("/ui/cases", msg=f"Case {case_id} assigned to {officer}.")
 
 
 @router.post("/ui/cases/{case_id}/outcome")
 async def case_outcome(request: Request, case_id: str) -> Response:
-    p, r = _gate(request, "cases.work")
+    p, form, r = await _post(request, "cases.work")
     if r is not None:
         return r
-    form = await _form(request)
-    _check_csrf(p, form)
     ws = backend.workspace(request)
-    outcome = form.get("outcome") or ""
-    notes = (form.get("notes") or "").strip()
+    outcome = str(form.get("outcome") or "")
     try:
-        from casegraph.cases import service  # type: ignore[attr-defined]
-
-        service.record_outcome(ws, actor=p.username, role=p.role, case_id=case_id,
-                               outcome=outcome, notes=notes)
-    except Exception as e:  # noqa: BLE001
-        return _redirect("/ui/cases", err=f"Outcome not recorded on {case_id}: {e}")
+        _service("workflow").record_outcome(ws, p, case_id, outcome,
+                                            note=str(form.get("notes") or "") or None)
+    except backend.ServiceError as e:
+        return _redirect("/ui/cases", err=f"Outcome not recorded on {case_id}: {_msg(e)}")
     return _redirect("/ui/cases", msg=f"Outcome '{outcome.replace('_', ' ')}' recorded on "
                      f"case {case_id}.")
 
@@ -690,61 +672,49 @@ def review_page(request: Request, item: str | None = None, msg: str | None = Non
     if r is not None:
         return r
     ws = backend.workspace(request)
-    queue = data.review_items(ws)
-    current = None
-    if item:
-        current = data.review_item(ws, item)
-    elif queue:
-        current = queue[0]
-    compare, left, right, ex, chart = [], None, None, None, None
+    rv = _service("review")
+    try:
+        queue = rv.list_reviews(ws, p, limit=200)["items"]
+        current = None
+        target = item or (queue[0]["review_id"] if queue else None)
+        if target is not None:
+            current = rv.get_review(ws, p, str(target))
+    except backend.ServiceError as e:
+        if isinstance(e, backend.NotFound):
+            return _redirect("/ui/review", err=_msg(e))
+        return _error(request, p, e.status, "Review queue unavailable", _msg(e))
+    compare, ex, chart = [], None, None
     if current:
-        left = data.record(ws, current["record_key_l"])
-        right = data.record(ws, current["record_key_r"])
-        compare = data.side_by_side(left, right)
-        try:
-            ex = _explain(ws, current["record_key_l"], current["record_key_r"])
-        except Exception:  # noqa: BLE001 - still show the two records
-            ex = None
+        compare = data.side_by_side(current.get("left"), current.get("right"))
+        ex = shape_explanation(current.get("explanation"))
         if ex:
             weights = {s["field"]: s for s in ex["steps"]}
             for row in compare:
                 w = weights.get(row["field"]) or next(
-                    (s for f, s in weights.items() if row["field"] in f or f in row["field"]),
-                    None)
+                    (s for f, s in weights.items() if f and (row["field"] in f or f in
+                                                             row["field"])), None)
                 row["weight"] = w["weight"] if w else None
                 row["level"] = w["level"] if w else ""
-            if ex["steps"]:
-                chart = charts.waterfall(("prior", ex["prior"]),
-                                         [(s["field"], s["weight"]) for s in ex["steps"]],
-                                         "match weight", label="Match weight waterfall")
-        backend.audit(ws, p, "review.read", [current["review_id"], current["record_key_l"],
-                                             current["record_key_r"]])
-    return render(request, "review.html", p, queue=queue, current=current, left=left,
-                  right=right, compare=compare, ex=ex, chart=chart, msg=msg, err=err,
-                  missing=data.missing(ws, "identity_review"),
+            chart = _waterfall(ex, "Match weight waterfall of the pair")
+    return render(request, "review.html", p, queue=queue, current=current, compare=compare,
+                  ex=ex, chart=chart, msg=msg, err=err,
+                  missing=not data.has(ws, "identity_review"),
                   hint=data.empty_hint(["identity_review"]))
 
 
 @router.post("/ui/review/{review_id}")
 async def review_decide(request: Request, review_id: str) -> Response:
-    p, r = _gate(request, "review.decide")
+    p, form, r = await _post(request, "review.decide")
     if r is not None:
         return r
-    form = await _form(request)
-    _check_csrf(p, form)
     ws = backend.workspace(request)
-    decision = form.get("decision")
-    reason = (form.get("reason") or "").strip()
-    if decision not in ("same", "different"):
-        return _redirect(f"/ui/review?item={quote(review_id)}", err="Choose same or different.")
+    decision = str(form.get("decision") or "")
     try:
-        from casegraph.cases import service  # type: ignore[attr-defined]
-
-        service.decide_review(ws, actor=p.username, role=p.role, review_id=review_id,
-                              decision=decision, reason=reason)
-    except Exception as e:  # noqa: BLE001
+        _service("review").decide_review(ws, p, review_id, decision,
+                                         str(form.get("reason") or ""))
+    except backend.ServiceError as e:
         return _redirect(f"/ui/review?item={quote(review_id)}",
-                         err=f"Decision not recorded: {e}")
+                         err=f"Decision not recorded: {_msg(e)}")
     return _redirect("/ui/review", msg=f"Review item {review_id}: recorded '{decision}'.")
 
 
@@ -755,17 +725,45 @@ def departures_page(request: Request) -> Response:
     if r is not None:
         return r
     ws = backend.workspace(request)
-    s = data.departures_summary(ws)
-    by_channel = by_status = None
-    if s.get("months"):
-        by_channel = charts.stacked_columns(s["months"], s["by_channel"],
-                                            label="Departures per month by channel")
-        by_status = charts.stacked_columns(s["months"], s["by_status"],
-                                           label="Departures per month, verified vs claimed")
-    backend.audit(ws, p, "departures.read", [], detail={"total": s.get("total", 0)})
-    return render(request, "departures.html", p, s=s, by_channel=by_channel,
-                  by_status=by_status, hint=data.empty_hint(s["missing"] or
-                                                            ["departure_status"]))
+    try:
+        s = _service("departures").departure_summary(ws, p)
+    except backend.ServiceError as e:
+        return _error(request, p, e.status, "Departures unavailable", _msg(e))
+    months = sorted({x["month"] for x in s["by_month"] if x.get("month")})
+    idx = {m: i for i, m in enumerate(months)}
+    by_channel: dict[str, list[float]] = defaultdict(lambda: [0.0] * len(months))
+    by_status: dict[str, list[float]] = defaultdict(lambda: [0.0] * len(months))
+    channels: Counter[str] = Counter()
+    for x in s["by_month"]:
+        ch = (x.get("channel") or "unknown").replace("_", " ")
+        channels[ch] += x["n"]
+        if x.get("month") in idx:
+            by_channel[ch][idx[x["month"]]] += x["n"]
+            by_status[(x.get("status") or "unknown").replace("_", " ")][idx[x["month"]]] += x["n"]
+    nat: dict[str, dict[str, int]] = defaultdict(lambda: {"verified": 0, "claimed": 0,
+                                                          "total": 0})
+    for x in s["by_nationality"]:
+        n = nat[x.get("nationality") or "unknown"]
+        n["total"] += x["n"]
+        if x.get("status") == "verified_departed":
+            n["verified"] += x["n"]
+        elif x.get("status") == "claimed_departed":
+            n["claimed"] += x["n"]
+    nats = sorted(({"nationality": k, **v} for k, v in nat.items()),
+                  key=lambda d: (-d["total"], d["nationality"]))[:20]
+    totals = s.get("totals") or {}
+    total = sum(totals.values())
+    ctx = {"total": total, "verified": totals.get("verified_departed", 0),
+           "claimed": totals.get("claimed_departed", 0), "channels": channels.most_common(),
+           "nationalities": nats}
+    return render(request, "departures.html", p, s=ctx,
+                  missing=not data.has(ws, "departure_status"),
+                  hint=data.empty_hint(["departure_status"]),
+                  by_channel=charts.stacked_columns(months, dict(by_channel),
+                                                    label="Departures per month by channel"),
+                  by_status=charts.stacked_columns(months, dict(by_status),
+                                                   label="Departures per month, verified "
+                                                         "vs claimed"))
 
 
 # ---- logistics --------------------------------------------------------------------------------
@@ -776,27 +774,33 @@ def logistics_page(request: Request) -> Response:
         return r
     ws = backend.workspace(request)
     board = data.logistics_board(ws)
-    backend.audit(ws, p, "logistics.read", [])
+    backend.audit(ws, p, "logistics.read", [], detail={"facilities": len(board["facilities"]),
+                                                       "legs": len(board["legs"])})
     return render(request, "logistics.html", p, board=board)
 
 
 # ---- audit ------------------------------------------------------------------------------------
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ][0-9:.]+Z?)?$")
+
+
 @router.get("/ui/audit")
 def audit_page(request: Request, user: str | None = None, person: str | None = None,
-               action: str | None = None, since: str | None = None, page: int = 1,
-               verify: int = 0) -> Response:
+               action: str | None = None, since: str | None = None, page: int = 1
+               ) -> Response:
     p, r = _gate(request, "audit.read")
     if r is not None:
         return r
     ws = backend.workspace(request)
-    page = max(1, min(int(page), 10_000))
+    page = max(1, min(int(page), 100_000))
     per = 50
-    filters = {"user": user or None, "person": person or None, "action": action or None,
-               "since": since or None}
-    events, total = backend.audit_events(ws, limit=per, offset=(page - 1) * per, **filters)
-    chain = backend.verify_chain(ws) if backend.allowed(p, "audit.verify") else None
-    backend.audit(ws, p, "audit.read", [], detail={k: v for k, v in filters.items() if v})
+    error = None
+    if since and not ISO_DATE.match(since):
+        error, since = f"'Since' must be a date (YYYY-MM-DD), not {since!r}.", None
+    filters = {"user": (user or "")[:128] or None, "person": (person or "")[:128] or None,
+               "action": (action or "")[:64] or None, "since": since or None}
+    events, total = backend.audit_events(ws, p, limit=per, offset=(page - 1) * per, **filters)
+    chain = backend.verify_chain(ws, p) if backend.allowed(p, "audit.verify") else None
     return render(request, "audit.html", p, events=events, total=total, page=page, per=per,
-                  filters={k: v or "" for k, v in filters.items()}, chain=chain,
+                  filters={k: v or "" for k, v in filters.items()}, chain=chain, error=error,
                   pages=max(1, (total + per - 1) // per),
                   qs=urlencode({k: v for k, v in filters.items() if v}))

@@ -89,7 +89,7 @@
             cb.type = "checkbox"; cb.name = "acknowledge"; cb.value = f; cb.id = id; cb.required = true;
             var lab = document.createElement("label");
             lab.htmlFor = id; lab.style.display = "inline"; lab.style.fontWeight = "normal";
-            lab.textContent = " I acknowledge the flag: " + f;
+            lab.textContent = " I acknowledge: " + f.replace(/_/g, " ");
             div.appendChild(cb); div.appendChild(lab); box.appendChild(div);
           });
           box.hidden = !flags || d.querySelector("[name=decision]").value !== "approve";
