@@ -17,6 +17,7 @@ in specs) and :func:`parse_values` (tests), so there is one definition of "parse
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,8 +99,12 @@ def field_sql(fs: FieldSpec, x: str, formats: list[str] | None = None,
     if t == FieldType.DATE:
         if formats:
             fl = "[" + ", ".join(sql_str(f) for f in formats) + "]"
-            return FieldSQL(f"CAST(try_strptime({x}, {fl}) AS DATE)",
-                            sql_str(f"not a date in format {' or '.join(formats)}"))
+            v = f"CAST(try_strptime({x}, {fl}) AS DATE)"
+            if any("%y" in f for f in formats):
+                # two-digit years: a date more than 20 years ahead is last century's
+                v = (f"(CASE WHEN {v} > current_date + INTERVAL 20 YEAR "
+                     f"THEN CAST({v} - INTERVAL 100 YEAR AS DATE) ELSE {v} END)")
+            return FieldSQL(v, sql_str(f"not a date in format {' or '.join(formats)}"))
         v = (f"CASE WHEN regexp_matches({x}, '^\\d{{8}}$') "
              f"THEN CAST(try_strptime({x}, '%Y%m%d') AS DATE) "
              f"WHEN regexp_matches({x}, '^\\d{{4}}-\\d{{1,2}}-\\d{{1,2}}([T ]\\S*)?$') "
@@ -191,6 +196,12 @@ def _constant(value: Any, n: int) -> pa.Array:
     return pa.array([s], pa.string()).take(pa.array(np.zeros(n, dtype=np.int32)))
 
 
+def _usable(a: pa.Array) -> pa.Array:
+    """Values short enough to parse (over-long ones become null; they get a dq issue)."""
+    return pc.if_else(pc.fill_null(pc.greater(pc.utf8_length(a), MAX_FIELD_CHARS), False),
+                      pa.scalar(None, pa.string()), a)
+
+
 def _map_countries(a: pa.Array) -> pa.Array:
     """alpha-2 for each value; '' for placeholders (XX, unknown); null when unknown."""
     uniq = pc.unique(a).drop_null()
@@ -255,7 +266,7 @@ def stage(table: pa.Table, spec: SourceSpec, colmap: dict[str, str], rows: pa.Ar
     mapped = set(vals)
     # Names: whole name -> parts; parts -> whole name.
     if "full_name" in mapped:
-        g, mid, fam = split_full_name(vals["full_name"])
+        g, mid, fam = split_full_name(_usable(vals["full_name"]))
         for part, arr in (("given_name", g), ("middle_name", mid), ("family_name", fam)):
             vals[part] = pc.coalesce(vals[part], arr) if part in mapped else arr
     elif mapped & {"given_name", "family_name", "middle_name"}:
@@ -263,7 +274,7 @@ def stage(table: pa.Table, spec: SourceSpec, colmap: dict[str, str], rows: pa.Ar
                                                          "family_name") if p in vals))
     # Street line -> number / street / unit; parts -> street line.
     if "street_address" in mapped:
-        num, street, unit = split_street_address(vals["street_address"])
+        num, street, unit = split_street_address(_usable(vals["street_address"]))
         for part, arr in (("street_number", num), ("street", street), ("unit", unit)):
             vals[part] = pc.coalesce(vals[part], arr) if part in mapped else arr
     elif mapped & {"street_number", "street"}:
@@ -367,14 +378,27 @@ def parse_values(fs: FieldSpec, values: list[str | None], formats: list[str] | N
         premapped = "m"
     t = pa.table(cols)
     f = field_sql(fs, "x", formats, premapped)
-    con = duckdb.connect()
-    try:
-        con.register("t", t)
-        rows = con.execute(f"SELECT v, CASE WHEN x IS NOT NULL AND v IS NULL THEN {f.problem} "
-                           f"END FROM (SELECT *, {f.value} AS v FROM t)").fetchall()
-    finally:
-        con.close()
+    with _SCRATCH_LOCK:
+        con = _scratch()
+        con.register("__cg_t", t)
+        try:
+            rows = con.execute(f"SELECT v, CASE WHEN x IS NOT NULL AND v IS NULL THEN "
+                               f"{f.problem} END FROM (SELECT *, {f.value} AS v FROM __cg_t)"
+                               ).fetchall()
+        finally:
+            con.unregister("__cg_t")
     return [(r[0], r[1]) for r in rows]
+
+
+_SCRATCH: list[duckdb.DuckDBPyConnection] = []
+_SCRATCH_LOCK = threading.Lock()
+
+
+def _scratch() -> duckdb.DuckDBPyConnection:
+    """An in-memory connection for parsing loose values (not the workspace's)."""
+    if not _SCRATCH:
+        _SCRATCH.append(duckdb.connect())
+    return _SCRATCH[0]
 
 
 def parse_constant(fs: FieldSpec, value: Any) -> tuple[Any, str | None]:
