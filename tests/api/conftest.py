@@ -1,3 +1,44 @@
 """Operational-suite fixtures (SQLite always, PostgreSQL with CASEGRAPH_TEST_POSTGRES_URL)."""
 
-from casegraph.store.testing import fast_hashing, gws  # noqa: F401
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+from casegraph.store.testing import (PASSWORD, ROLE_USERS, add_role_users, fast_hashing,  # noqa: F401
+                                     gws, seed_warehouse)
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+
+@pytest.fixture()
+def app(gws):
+    from casegraph.api.app import create_app
+
+    seed_warehouse(gws)
+    add_role_users(gws)
+    return create_app(gws)
+
+
+@pytest.fixture()
+def client(app):
+    with TestClient(app, base_url="https://testserver") as c:
+        yield c
+
+
+@pytest.fixture()
+def tokens(client) -> dict[str, str]:
+    """A bearer token per role (plus ``olga``, a second officer)."""
+    out = {}
+    for role, name in [*ROLE_USERS.items(), ("olga", "olga")]:
+        r = client.post("/api/auth/login", json={"username": name, "password": PASSWORD})
+        assert r.status_code == 200, r.text
+        out[role] = r.json()["token"]
+    return out
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

@@ -7,7 +7,7 @@ import threading
 import pytest
 from sqlalchemy import text
 
-from casegraph.governance.audit import list_events, record_event, verify
+from casegraph.governance.audit import event_hash, list_events, record_event, verify
 from casegraph.store.db import get_engine
 
 
@@ -53,9 +53,16 @@ def test_altered_row_is_named(gws) -> None:
 
 def test_altered_row_with_recomputed_hash_is_caught_by_successor(gws) -> None:
     _events(gws, 5)
-    _tamper(gws, "update audit_events set hash = 'f' || substr(hash, 2) where seq = 2")
+    with get_engine(gws).connect() as conn:
+        r = conn.execute(text("select * from audit_events where seq = 2")).mappings().one()
+    forged = event_hash(2, r["occurred_at"], r["actor"], r["role"], r["action"],
+                        r["object_ids"], "forged purpose", r["result"], r["detail"],
+                        r["prev_hash"])
+    _tamper(gws, f"update audit_events set purpose = 'forged purpose', hash = '{forged}' "
+                 f"where seq = 2")
     res = verify(gws)
     assert not res.ok and res.first_bad_seq == 2
+    assert "event 3 records a different hash" in res.message
 
 
 def test_missing_middle_event_is_named(gws) -> None:

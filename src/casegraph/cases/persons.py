@@ -99,7 +99,8 @@ def _fallback_search(ws: Any, q: str, limit: int, offset: int, role: str
         alts = ["lower(coalesce(full_name, '')) like ? escape '\\'"]
         params.append(_like(t))
         digits = re.sub(r"[^0-9a-z]", "", t)
-        for c in ident_cols:
+        for c in (ident_cols if len(digits) >= 4 and any(ch.isdigit() for ch in digits)
+                  else []):
             alts.append(f"regexp_replace(lower(coalesce({c}, '')), '[^0-9a-z]', '', 'g') = ?")
             params.append(digits.lstrip("0") if c == "a_number" and digits.isdigit() else digits)
             if c == "a_number":
