@@ -356,15 +356,14 @@ def _write_truth(pop: Population, gates: dict[str, np.ndarray], built: list[Sour
             "record_id": rid,
             "person_id": pa.array(pop.person_id[s.person[keep]], pa.string())}))
     records = pa.concat_tables(parts)
-    dup = {(d["source"], d["record_id"]) for d in defects if "duplicate" in d["problem"]}
-    if dup:  # the exported-twice account is one record
+    for d in defects:  # the account exported twice is one record
+        if "duplicate" not in d["problem"]:
+            continue
+        hit = pc.and_(pc.equal(records.column("source"), d["source"]),
+                      pc.equal(records.column("record_id"), d["record_id"]))
+        idx = np.flatnonzero(hit.to_numpy(zero_copy_only=False))
         mask = np.ones(records.num_rows, dtype=bool)
-        src_col = np.asarray(records.column("source").to_pylist(), dtype=object)
-        for s_name, rid in dup:
-            hits = np.flatnonzero((src_col == s_name)
-                                  & (np.asarray(records.column("record_id").to_pylist(),
-                                                dtype=object) == rid))
-            mask[hits[1:]] = False
+        mask[idx[1:]] = False
         records = records.filter(pa.array(mask))
     pacsv.write_csv(records, tdir / "records.csv",
                     pacsv.WriteOptions(quoting_style="needed"))

@@ -9,6 +9,7 @@ on that subset; the rest stays vectorised).
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,6 +45,7 @@ class DateNoise:
     missing: float = 0.01
 
 
+@lru_cache(maxsize=1 << 16)
 def strip_accents(s: str) -> str:
     from casegraph.sources.normalise import fold_accents
 
@@ -162,7 +164,7 @@ def apply_anumber_noise(rng: np.random.Generator, a: np.ndarray, missing: float,
     out = a.copy()
     r = rng.random(n)
     t1 = r < typo
-    pos = rng.integers(0, 8, n)   # one of the last 8 digits
+    pos = rng.integers(0, 7, n)   # one of the last 7 digits (stays 8-9 digits long)
     place = 10 ** pos.astype(np.int64)
     digit = (out // place) % 10
     new = (digit + rng.integers(1, 10, n)) % 10
@@ -182,7 +184,9 @@ def apply_anumber_noise(rng: np.random.Generator, a: np.ndarray, missing: float,
 def format_anumber(rng: np.random.Generator, a: np.ndarray, present: np.ndarray,
                    style: str) -> np.ndarray:
     """A-numbers as a system writes them: 'A012345678', '012-345-678', '12345678', mixed."""
-    s9 = np.char.mod("%09d", a).astype(object)
+    from casegraph.synth.story import zpad
+
+    s9 = zpad(a, 9)
     if style == "plain9":
         out = s9
     elif style == "A9":
@@ -190,10 +194,10 @@ def format_anumber(rng: np.random.Generator, a: np.ndarray, present: np.ndarray,
     elif style == "dashed":
         out = np.array([f"{x[:3]}-{x[3:6]}-{x[6:]}" for x in s9], dtype=object)
     elif style == "short":  # leading zeros dropped (8 digits for most)
-        out = np.char.mod("%d", a).astype(object)
+        out = zpad(a)
     else:  # mixed clerical styles
         r = rng.random(len(a))
-        out = np.where(r < 0.5, "A" + s9, np.where(r < 0.8, s9, np.char.mod("%d", a).astype(object)))
+        out = np.where(r < 0.5, "A" + s9, np.where(r < 0.8, s9, zpad(a)))
         sp = r > 0.93
         out[sp] = [f"A# {x[:3]} {x[3:6]} {x[6:]}" for x in s9[sp]]
     return np.where(present, out, None)

@@ -281,6 +281,7 @@ def case_events(pop: Population, rng: np.random.Generator) -> Source:
     add("mtr_filed", "motion_to_reopen_filed")
     add("mtr_decided", "motion_decided", f_["mtr_outcome"])
     add("pfr_filed", "petition_for_review_filed")
+    add("pfr_decided", "petition_decided", "denied")
     add("stay_start", "stay_granted", "granted", f_["stay_end"], f_["stay_authority"])
     add("stay_ended", "stay_ended", "lifted")
     add("relief_date", "relief_granted", f_["relief_kind"])
@@ -315,7 +316,8 @@ def case_events(pop: Population, rng: np.random.Generator) -> Source:
 def _bookings_frame(pop: Population, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Booking events (shared by the bookings and convictions sources)."""
     n, asof = pop.n, pop.as_of
-    booked = np.flatnonzero(rng.random(n) < 0.38)
+    # people without a removal order are known from an encounter (a booking) at least
+    booked = np.flatnonzero((rng.random(n) < 0.38) | np.isnat(pop.facts["order_date"]))
     p = repeat_people(rng, booked, [0.6, 0.25, 0.1, 0.05])
     lo = pop.addr_from[p, 0]
     when = uniform_dates(rng, lo, np.full(len(p), asof - days(2)))
@@ -707,14 +709,21 @@ def transport_legs(pop: Population, rng: np.random.Generator, removable_nat: np.
         border = fac_ids
     airports = np.array([a[0] for a in geo.AIRPORTS], dtype=object)
     rows: list[tuple] = []
+    top = set(countries[np.argsort(-counts, kind="stable")[:2]])
     for c, k in zip(countries, counts):
         demand = int(k * rng.uniform(0.6, 1.1))
+        first = c in top  # the main destinations always get a charter (often under-filled)
         while demand > 0:
             r = rng.random()
-            if c == "MX" and r < 0.35:
+            if first:
+                first = False
+                mode, seats = "charter_air", (135 if demand >= 100 else 70)
+                origin = airports[rng.integers(0, 7)]
+                cost = float(rng.integers(90, 260) * 1000)
+            elif c == "MX" and r < 0.35:
                 mode, seats, origin = "bus", 45, border[rng.integers(0, len(border))]
                 cost = float(rng.integers(3500, 8000))
-            elif demand >= 60 and r < 0.9:
+            elif demand >= 25 and r < 0.85:
                 mode = "charter_air"
                 seats = 135 if rng.random() < 0.75 else 70
                 origin = airports[rng.integers(0, 7)]

@@ -136,6 +136,19 @@ def _uniform_days(rng: np.random.Generator, lo: np.ndarray | int, hi: np.ndarray
     return lo + (rng.random(size) * (hi - lo)).astype(np.int64)
 
 
+def zpad(x: np.ndarray, width: int = 0, prefix: str = "") -> np.ndarray:
+    """Integers as zero-padded strings (object array), via Arrow (faster than numpy's)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    s = pc.cast(pa.array(np.asarray(x, dtype=np.int64)), pa.string())
+    if width:
+        s = pc.utf8_lpad(s, width, "0")
+    if prefix:
+        s = pc.binary_join_element_wise(pa.scalar(prefix), s, "")
+    return s.to_numpy(zero_copy_only=False).astype(object)
+
+
 def _feminine(family: str) -> str:
     for end, fem in (("ov", "ova"), ("ev", "eva"), ("in", "ina"), ("sky", "skaya")):
         if family.endswith(end):
@@ -195,22 +208,20 @@ def make_population(n: int, as_of: dt.date, seed: int) -> Population:
     a_number = r_id.permutation(cand)[:n].astype(np.int64)
     has_pp = r_id.random(n) < 0.7
     pp_digits = r_id.integers(10_000_000, 99_999_999, size=n)
-    passport = np.where(has_pp, nationality + np.char.mod("%08d", pp_digits).astype(object), "")
+    passport = np.where(has_pp, nationality + zpad(pp_digits, 8), "")
     fbi_num = r_id.integers(100_000, 999_999, size=n)
     letters = np.array(list("ABCDEFGHJKLMNPRSTUVWXY"), dtype=object)
-    fbi = (np.char.mod("%06d", fbi_num).astype(object) + letters[r_id.integers(0, 22, n)]
-           + letters[r_id.integers(0, 22, n)] + np.char.mod("%d", r_id.integers(0, 10, n)).astype(object))
+    fbi = (zpad(fbi_num, 6) + letters[r_id.integers(0, 22, n)]
+           + letters[r_id.integers(0, 22, n)] + zpad(r_id.integers(0, 10, n)))
     area = r_id.integers(201, 990, size=n)
-    phone = (np.char.mod("%03d", area).astype(object) + "-"
-             + np.char.mod("%03d", r_id.integers(200, 999, n)).astype(object) + "-"
-             + np.char.mod("%04d", r_id.integers(0, 10000, n)).astype(object))
+    phone = (zpad(area, 3) + "-" + zpad(r_id.integers(200, 999, n), 3) + "-"
+             + zpad(r_id.integers(0, 10000, n), 4))
     has_nid = r_id.random(n) < 0.5
     national_id = np.where(
-        has_nid, "9" + np.char.mod("%02d", r_id.integers(0, 100, n)).astype(object) + "-"
-        + np.char.mod("%02d", r_id.integers(70, 99, n)).astype(object) + "-"
-        + np.char.mod("%04d", r_id.integers(0, 10000, n)).astype(object), "")
-    driver_licence = np.char.mod("%09d", r_id.integers(0, 10**9, n)).astype(object)
-    email_user = np.char.mod("%04d", r_id.integers(0, 10000, n)).astype(object)
+        has_nid, "9" + zpad(r_id.integers(0, 100, n), 2) + "-"
+        + zpad(r_id.integers(70, 99, n), 2) + "-" + zpad(r_id.integers(0, 10000, n), 4), "")
+    driver_licence = zpad(r_id.integers(0, 10**9, n), 9)
+    email_user = zpad(r_id.integers(0, 10000, n), 4)
     email = np.where(r_id.random(n) < 0.4, email_user, "")
 
     # ---- twins and namesakes (pairs on index 4k,4k+1 and 4k+2,4k+3) -------------------
@@ -290,7 +301,7 @@ def make_population(n: int, as_of: dt.date, seed: int) -> Population:
     unit_kind = r_addr.random((n, MAX_ADDR))
     unit_no = r_addr.integers(1, 40, size=(n, MAX_ADDR))
     unit_letter = np.array(list("ABCD"), dtype=object)[r_addr.integers(0, 4, size=(n, MAX_ADDR))]
-    unit_str = np.char.mod("%d", unit_no).astype(object)
+    unit_str = zpad(unit_no.ravel()).reshape(unit_no.shape)
     addr_unit = np.where(unit_kind < 0.25, "Apt " + unit_str,
                          np.where(unit_kind < 0.32, "Unit " + unit_str + unit_letter, ""))
 
@@ -317,7 +328,7 @@ def make_population(n: int, as_of: dt.date, seed: int) -> Population:
     work_street = r_addr.integers(0, len(geo.STREETS), size=n)
     work_suffix = r_addr.integers(0, len(geo.SUFFIXES), size=n)
 
-    person_id = np.char.mod("T%07d", np.arange(1, n + 1)).astype(object)
+    person_id = zpad(np.arange(1, n + 1), 7, "T")
     sw = np.array([s[1] for s in SCENARIOS])
     scenario = r_story.choice(len(SCENARIOS), size=n, p=sw / sw.sum()).astype(np.int16)
 
@@ -408,6 +419,10 @@ def _legal_story(pop: Population, rng: np.random.Generator) -> dict[str, np.ndar
     pfr = is_("petition_no_stay", "petition_with_stay")
     pf = np.minimum(f["appeal_decided"] + days(_uniform_days(rng, 5, 29, n)), asof - days(10))
     f["pfr_filed"] = np.where(pfr, pf, NAT)
+    # some petitions (without a stay) already denied by the court of appeals
+    pdd = is_("petition_no_stay") & (rng.random(n) < 0.4) & (pf < asof - days(40))
+    f["pfr_decided"] = np.where(pdd, np.minimum(pf + days(_uniform_days(rng, 30, 400, n)),
+                                                asof - days(3)), NAT)
     # stays
     stay_auth = np.array(["court_of_appeals", "board", "immigration_judge", "agency"],
                          dtype=object)
