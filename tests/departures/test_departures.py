@@ -47,18 +47,19 @@ def test_classify_and_gate_agree(ws):
     add_person(ws, "P-none", [ORDER])
     rep = classify_departures(ws, as_of=AS_OF)
     st = {r["person_id"]: r for r in ws.query("select * from departure_status")}
-    assert set(st) == {"P-air", "P-consul", "P-app", "P-both"}
+    assert set(st) == {"P-air", "P-consul", "P-app", "P-both", "P-back"}
+    assert st["P-back"]["returned"] and not st["P-air"]["returned"]
     assert st["P-air"]["status"] == VERIFIED and st["P-air"]["channel"] == "air_exit"
     assert st["P-app"]["status"] == CLAIMED
     assert st["P-both"]["status"] == VERIFIED and json.loads(st["P-both"]["claims"])
     assert json.loads(st["P-air"]["evidence"]) == ["test:P-air-1"]
-    assert rep.by_status[VERIFIED] == 3 and rep.by_status[CLAIMED] == 1 and rep.returned == 1
+    assert rep.by_status[VERIFIED] == 4 and rep.by_status[CLAIMED] == 1 and rep.returned == 1
     run = run_scoring(ws, as_of=AS_OF)
     elig = {r["person_id"]: r["eligible"] for r in ws.query(
         "select person_id, eligible from eligibility where run_id = ?", [run.run_id])}
     for pid, row in st.items():      # verified departed <=> blocked by gate 7
         assert elig[pid] is (row["status"] != VERIFIED)
-    assert elig["P-back"] and elig["P-none"]
+    assert elig["P-none"]
 
 
 def test_report_counts_and_chart(ws):

@@ -60,8 +60,11 @@ def test_in_absentia_final_at_once_and_waived_too():
     assert ok and "absentia" in g["final_order"].reason
     g, ok = run([order(date=od, appeal_waived=True)])
     assert ok and "waived" in g["final_order"].reason
-    g, ok = run([order(date=od, order_type="reinstated")])
-    assert ok
+    # order types are not final at once unless the policy says so
+    assert not run([order(date=od, order_type="reinstated")])[1]
+    cfg = CFG.model_copy(update={"final_at_once_types": ("expedited", "reinstated")})
+    g, ok = run([order(date=od, order_type="reinstated")], cfg=cfg)
+    assert ok and "reinstated order" in g["final_order"].reason
 
 
 def test_order_in_future_of_as_of_is_unknown():
@@ -263,11 +266,14 @@ def test_self_reported_departure_stays_in_pool_flagged():
     assert ok and "claimed_departure" in g["not_already_resolved"].flags
 
 
-def test_departure_then_reentry_back_in_pool():
+def test_departure_then_later_sighting_needs_review():
     dep = make_fact("departure", "dep:1", 1.0, departure_date=D(2025, 5, 1), channel="air_exit")
     enc = make_fact("encounter", "enc:1", 1.0, encounter_date=D(2026, 2, 1))
     g, ok = run([order(), dep, enc])
-    assert ok and "reentered_after_departure" in g["not_already_resolved"].flags
+    assert not ok
+    assert g["not_already_resolved"].verdict == REVIEW
+    assert g["not_already_resolved"].evidence == ("dep:1", "enc:1")
+    assert "reentered_after_departure" in g["not_already_resolved"].flags
 
 
 def test_departure_on_uncertain_link_needs_review():

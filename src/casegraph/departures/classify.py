@@ -1,8 +1,8 @@
 """Departure classification and reporting.
 
 Departure records reach persons through resolution like every record (``person_records``).
-:func:`classify_departures` writes ``departure_status`` (one row per person currently
-departed or claiming departure) using the same rules as gate 7 (:mod:`casegraph.departures.rules`);
+:func:`classify_departures` writes ``departure_status`` (one row per person with departure
+evidence; ``returned`` marks later sightings in the country) using the same rules as gate 7 (:mod:`casegraph.departures.rules`);
 :func:`departure_report` counts departures by month, channel and nationality and draws a
 chart of departures over time.
 """
@@ -63,7 +63,7 @@ class DepartureReport:
         for c, n in sorted(self.by_channel.items(), key=lambda x: -x[1]):
             t.add_row(c, f"{n:,}")
         t.add_section()
-        t.add_row("seen again after a verified departure (back in the pool, not listed)",
+        t.add_row("verified, but seen in the country after (gate 7: needs review)",
                   f"{self.returned:,}")
         return t
 
@@ -84,11 +84,7 @@ def classify_departures(ws: Workspace, as_of: dt.date | None = None) -> Departur
             st = departure_state(pf.facts, as_of, thr)
             if st.status is None:
                 continue
-            if st.status == VERIFIED and st.returned:
-                # departed, then seen in the country again: not departed now (gate 7 agrees);
-                # counted in the report, not listed as departed
-                rep.returned += 1
-                continue
+            rep.returned += st.status == VERIFIED and st.returned
             rows.append((pf.person_id, st.status, st.channel, st.departure_date,
                          json.dumps(list(st.evidence)), st.returned, json.dumps(list(st.claims)),
                          as_of, now))

@@ -9,8 +9,8 @@ Pure functions of a person's facts (see :mod:`casegraph.policy.facts`), used bot
   stays in the lead pool.
 - *returned*: a verified departure followed by a later sign of presence in the country
   (an encounter, a detention book-in, a conviction or a location observation dated after
-  the departure, on a confidently linked record). The departure happened, but it no longer
-  takes the person out of the pool; re-entry also raises priority.
+  the departure, on a confidently linked record). Conflicting evidence: gate 7 routes the
+  person to review (possible re-entry, or a stale record) instead of deciding either way.
 """
 
 from __future__ import annotations

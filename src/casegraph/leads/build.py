@@ -214,14 +214,21 @@ def score_candidates(obs: list[Observation], as_of: dt.date, cfg: LeadsPolicy,
             if near:
                 flags.append("sensitive_site")
         ev.sort(key=lambda e: (e["observed_on"] or "", e["record_key"]), reverse=True)
+        workplace = all(o.kind in cfg.workplace_kinds for o in group)
+        if workplace:
+            flags.append("workplace")
         cands.append({
-            "address": a.display, "place_key": a.building_key,
+            "address": a.display, "place_key": a.building_key, "place_type":
+                "workplace" if workplace else "residence",
             "latitude": a.latitude, "longitude": a.longitude, "geocode_precision": a.precision,
             "confidence": conf, "newest_evidence": newest.isoformat() if newest else None,
             "age_days": age, "sources": sorted(by_source), "observations": len(group),
             "persons_at_address": shared, "flags": flags, "sensitive_sites": near,
             "evidence": ev[:10]})
-    cands.sort(key=lambda c: (-c["confidence"], -(c["age_days"] is not None),
+    # where the person lives first (a workplace is where they can be found by day, and is
+    # listed after the homes unless the policy says otherwise), then by confidence
+    cands.sort(key=lambda c: (cfg.workplace_last and c["place_type"] == "workplace",
+                              -c["confidence"], -(c["age_days"] is not None),
                               c["age_days"] or 0, c["place_key"]))
     for i, c in enumerate(cands, 1):
         c["rank"] = i

@@ -17,8 +17,9 @@ Conventions (documented in docs/policy.md):
   evidence on it gives ``needs_review`` (never a silent pass), and a removal order on it
   cannot by itself make anyone eligible (``needs_review``).
 - **Flags.** Some facts do not block but must reach the supervisor: a pending petition for
-  review or motion to reopen without a stay, a self-reported (claimed) departure, re-entry
-  after a departure. They ride on the passing gate's ``flags``.
+  review or motion to reopen without a stay, a self-reported (claimed) departure. They ride
+  on the passing gate's ``flags``. A verified departure followed by later sightings in the
+  country (possible re-entry, or stale records) is conflicting evidence: ``needs_review``.
 """
 
 from __future__ import annotations
@@ -214,7 +215,7 @@ def _verdict(gate: str, blockers: list[tuple[Fact | None, bool, str]], ok_reason
     if not chosen:
         return GateResult(gate, PASS, ok_reason, tuple(extra_evidence), tuple(flags))
     keys = tuple(dict.fromkeys(b[0]["record_key"] for b in chosen if b[0] is not None))
-    reason = "; ".join(dict.fromkeys(b[2] for b in chosen))
+    reason = "; ".join(dict.fromkeys(b[2] for b in chosen if b[2]))
     if not sure:
         reason = "uncertain identity link, review: " + reason
     return GateResult(gate, FAIL if sure else REVIEW, reason, keys, tuple(flags))
@@ -391,8 +392,14 @@ def not_already_resolved(cv: CaseView) -> GateResult:
         blockers.append(({"record_key": dep.evidence[-1]}, dep.certain,
                          f"verified departed {dep.departure_date} ({dep.channel})"))
     elif dep.status == VERIFIED and dep.returned:
+        # conflicting records: officially departed, yet seen here later. Re-entry is possible,
+        # so is a stale or mislinked record: a human decides (never a silent pass).
+        blockers.append(({"record_key": dep.evidence[-1]}, False,
+                         f"verified departed {dep.departure_date} ({dep.channel}) but seen in "
+                         f"the country after it ({', '.join(dep.return_evidence[:3])}): "
+                         "possible re-entry"))
+        blockers.append(({"record_key": dep.return_evidence[0]}, False, ""))
         flags.append("reentered_after_departure")
-        ev.extend(dep.evidence[-1:] + dep.return_evidence[:1])
     if dep.claims and (dep.status == CLAIMED or dep.returned):
         # a self-report is a claim until an official record confirms it: flag, never remove
         flags.append("claimed_departure")
