@@ -210,6 +210,8 @@ def blocking_rules() -> list[Any]:
         block_on("given_tk", "dob"),
         block_on("dob", "postcode"),
         "l.given_tk = r.family_key and l.family_key = r.given_tk",
+        "l.given_tk = r.family_key and l.dob = r.dob",
+        block_on("given_tk", "family_key", "locality"),
         block_on("street_address", "postcode"),
         block_on("given_tk", "family_key", "postcode"),
         block_on("phone"),
@@ -217,14 +219,14 @@ def blocking_rules() -> list[Any]:
     ]
 
 
-def settings(prior: float = 1e-4) -> SettingsCreator:
+def settings(prior: float = 1e-4, *, explain: bool = False) -> SettingsCreator:
     return SettingsCreator(
         link_type="dedupe_only",
         comparisons=comparisons(),
         blocking_rules_to_generate_predictions=blocking_rules(),
         probability_two_random_records_match=prior,
         retain_matching_columns=True,
-        retain_intermediate_calculation_columns=True,
+        retain_intermediate_calculation_columns=explain,
         max_iterations=20,
         em_convergence=0.001,
     )
