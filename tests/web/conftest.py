@@ -74,7 +74,7 @@ def web_ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Workspace
         from casegraph.search.service import reindex
 
         reindex(ws)
-    except Exception:  # noqa: BLE001 - the search room's index is optional for these tests
+    except Exception:  # noqa: BLE001,S110 - the search index is optional for these tests
         pass
     creds = {}
     for role in ROLES:

@@ -25,7 +25,7 @@ from casegraph.workspace import Workspace
 Principal = gusers.Principal
 AuthError = gusers.AuthError
 
-__all__ = ["Principal", "AuthError", "ServiceError", "NotFound", "Forbidden", "Unavailable"]
+__all__ = ["AuthError", "Forbidden", "NotFound", "Principal", "ServiceError", "Unavailable"]
 
 
 def workspace(request: Request) -> Workspace:

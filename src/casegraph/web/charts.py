@@ -39,8 +39,8 @@ def hbar(items: Sequence[tuple[str, float]], *, label: str, unit: str = "",
     span = (hi - lo) or 1.0
     plot_w = width - pad_l - pad_r
     x0 = pad_l + plot_w * (0 - lo) / span
-    out = [f'<svg class="chart" viewBox="0 0 {width} {h}" width="100%" role="img" '
-           f'aria-label="{_e(label)}" xmlns="http://www.w3.org/2000/svg">']
+    out = [(f'<svg class="chart" viewBox="0 0 {width} {h}" width="100%" role="img" '
+            f'aria-label="{_e(label)}" xmlns="http://www.w3.org/2000/svg">')]
     for i, (name, v) in enumerate(items):
         y = 8 + i * row_h
         x1 = pad_l + plot_w * (v - lo) / span
@@ -78,8 +78,8 @@ def waterfall(start: tuple[str, float], steps: Sequence[tuple[str, float]],
     def y(v: float) -> float:
         return pad_t + plot_h * (hi - v) / span
 
-    out = [f'<svg class="chart" viewBox="0 0 {width} {h}" width="100%" role="img" '
-           f'aria-label="{_e(label)}" xmlns="http://www.w3.org/2000/svg">']
+    out = [(f'<svg class="chart" viewBox="0 0 {width} {h}" width="100%" role="img" '
+            f'aria-label="{_e(label)}" xmlns="http://www.w3.org/2000/svg">')]
     # gridline at zero and axis labels
     out.append(f'<line x1="{pad_l}" x2="{width - 6}" y1="{y(0):.1f}" y2="{y(0):.1f}" '
                f'stroke="#333"/>')
@@ -121,8 +121,8 @@ def stacked_columns(periods: Sequence[str], series: dict[str, Sequence[float]], 
     names = list(series)
     legend_h = 18 * ((len(names) + 3) // 4)
     total_h = height + legend_h
-    out = [f'<svg class="chart" viewBox="0 0 {width} {total_h}" width="100%" role="img" '
-           f'aria-label="{_e(label)}" xmlns="http://www.w3.org/2000/svg">']
+    out = [(f'<svg class="chart" viewBox="0 0 {width} {total_h}" width="100%" role="img" '
+            f'aria-label="{_e(label)}" xmlns="http://www.w3.org/2000/svg">')]
     out.append(f'<line x1="{pad_l}" x2="{width - 6}" y1="{pad_t + plot_h}" '
                f'y2="{pad_t + plot_h}" stroke="#333"/>')
     out.append(f'<text x="{pad_l - 4}" y="{pad_t + 8}" text-anchor="end" class="val">{top:g}'

@@ -166,7 +166,7 @@ def logistics_board(ws: Workspace) -> dict[str, Any]:
         if isinstance(data, dict):
             out.update(data)
             return out
-    except Exception:  # noqa: BLE001 - the room may not exist yet
+    except Exception:  # noqa: BLE001,S110 - the room's board API may not exist yet
         pass
     if not has(ws, "records"):
         out["missing"] = ["records"]

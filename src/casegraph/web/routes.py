@@ -149,8 +149,7 @@ def highlight(value: Any, query: str) -> Markup:
                    for m in re.finditer(re.escape(t), folded))
     out, pos = [], 0
     for a, b in spans:
-        if a < pos:
-            a = pos
+        a = max(a, pos)
         if a >= b:
             continue
         out.append(str(escape(text[pos:a])) + f"<mark>{escape(text[a:b])}</mark>")
@@ -487,19 +486,31 @@ def shape_explanation(res: Any) -> dict[str, Any] | None:
         w = c.get("weight", c.get("match_weight", c.get("log2_bayes_factor")))
         try:
             w = float(w or 0)
+            tf = float(c.get("tf_adjustment_weight") or 0)
         except (TypeError, ValueError):
-            w = 0.0
+            w, tf = 0.0, 0.0
         steps.append({"field": str(name), "level": str(c.get("level") or c.get("label")
                                                        or c.get("comparison_level") or ""),
-                      "weight": w,
-                      "left": c.get("left", c.get("value_l")),
-                      "right": c.get("right", c.get("value_r"))})
+                      "weight": w + tf, "tf": tf,
+                      "left": _shown(c.get("left", c.get("value_l"))),
+                      "right": _shown(c.get("right", c.get("value_r")))})
     prior = res.get("prior_weight", res.get("prior", 0.0)) or 0.0
     total = res.get("match_weight")
     if total is None:
         total = float(prior) + sum(s["weight"] for s in steps)
+    rules = [str(r) for r in (res.get("rules") or [])]
     return {"steps": steps, "prior": float(prior), "total": float(total),
-            "probability": res.get("match_probability", res.get("probability"))}
+            "probability": res.get("match_probability", res.get("probability")),
+            "rules": rules, "same_person": res.get("same_person")}
+
+
+def _shown(v: Any) -> str:
+    """A compared value as text: missing parts left out (Splink joins them with commas)."""
+    if v is None:
+        return ""
+    parts = [p.strip() for p in str(v).split(",")]
+    kept = [p for p in parts if p and p not in ("None", "nan", "NULL")]
+    return ", ".join(kept)
 
 
 def _waterfall(ex: dict[str, Any] | None, label: str) -> Markup | None:

@@ -1,0 +1,102 @@
+"""Fast checks of the UI's building blocks (no browser): projection, charts, highlighting,
+assets, and the pages' HTTP behaviour for anonymous users."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from casegraph.web import charts, geo
+from casegraph.web.routes import highlight, shape_explanation
+
+STATIC = Path(geo.__file__).parent / "static"
+
+
+def test_projection_places_cities_inside_their_states() -> None:
+    assert len(geo.state_paths()) == 51
+    for lon, lat, state in ((-98.49, 29.42, "TX"), (-118.24, 34.05, "CA"), (-87.63, 41.88, "IL"),
+                            (-149.9, 61.2, "AK"), (-157.8, 21.3, "HI"), (-80.19, 25.76, "FL")):
+        x, y = geo.project(lon, lat)
+        assert 0 <= x <= geo.WIDTH and 0 <= y <= geo.HEIGHT
+        assert geo.region_of(None, lon, lat) == state
+    # west is left, north is up
+    assert geo.project(-118, 34)[0] < geo.project(-74, 40.7)[0]
+    assert geo.project(-93, 47)[1] < geo.project(-93, 30)[1]
+    assert geo.project(None, 1) is None and geo.project(0.0, 0.0) is None
+    assert geo.region_of("12 Elm St, Springfield, IL 62701") == "IL"
+
+
+def test_charts_are_accessible_svg() -> None:
+    svg = str(charts.hbar([("conviction", 20), ("recent contact", -5)], label="Priority"))
+    assert svg.startswith("<svg") and 'role="img"' in svg and 'aria-label="Priority"' in svg
+    assert "+20" in svg and "-5" in svg
+    wf = str(charts.waterfall(("prior", -13.0), [("name", 8.0), ("dob", 11.5)], "match weight",
+                              label="<x>"))
+    assert "&lt;x&gt;" in wf and "6.5" in wf  # escaped label, final total
+    cols = str(charts.stacked_columns(["2025-08", "2025-09"], {"air exit": [1, 0],
+                                                               "self report": [0, 2]},
+                                      label="Departures"))
+    assert cols.count("<rect") >= 4 and "self report" in cols
+    assert "50%" in str(charts.meter(5, 10, label="occupancy"))
+
+
+def test_highlight_marks_words_and_escapes() -> None:
+    assert str(highlight("María López", "lopez")) == "María <mark>López</mark>"
+    assert str(highlight("<script>", "script")) == "&lt;<mark>script</mark>&gt;"
+    assert str(highlight("Ana", "")) == "Ana"
+
+
+def test_explanation_shaping_includes_frequency_adjustments() -> None:
+    ex = shape_explanation({"prior_weight": -10, "match_weight": 4.0, "match_probability": 0.9,
+                            "comparisons": [{"comparison": "name", "level": "exact",
+                                             "match_weight": 9, "tf_adjustment_weight": -1,
+                                             "value_l": "ana, None", "value_r": "ana"},
+                                            {"comparison": "dob", "match_weight": 6}]})
+    assert [s["weight"] for s in ex["steps"]] == [8.0, 6.0]
+    assert ex["prior"] + sum(s["weight"] for s in ex["steps"]) == pytest.approx(ex["total"])
+    assert ex["steps"][0]["left"] == "ana"
+
+
+def test_assets_are_bundled_and_reference_nothing_remote() -> None:
+    for name in ("casegraph.css", "casegraph.js", "geo/us-states-10m.json"):
+        assert (STATIC / name).is_file()
+    templates = Path(geo.__file__).parent / "templates"
+    for f in [*templates.glob("*.html"), STATIC / "casegraph.css", STATIC / "casegraph.js"]:
+        text = f.read_text(encoding="utf-8")
+        assert not re.search(r"(src|href)=[\"']?(https?:)?//", text), f
+        assert "@import" not in text and "url(http" not in text, f
+
+
+def test_anonymous_requests(server: str) -> None:
+    import httpx
+
+    with httpx.Client(base_url=server, follow_redirects=False) as c:
+        r = c.get("/ui/leads")
+        assert r.status_code == 303 and r.headers["location"].startswith("/ui/login")
+        assert c.get("/").headers["location"] == "/ui/"
+        assert c.get("/ui/static/casegraph.css").status_code == 200
+        assert c.get("/ui/static/../routes.py").status_code == 404
+        assert c.get("/ui/static/%2e%2e/routes.py").status_code == 404
+        r = c.get("/ui/login")
+        assert r.status_code == 200 and "Log in to casegraph" in r.text
+        r = c.post("/ui/login", data={"username": "nobody", "password": "x"})
+        assert r.status_code == 401 and "Wrong user name or password" in r.text
+        r = c.post("/ui/leads/L-0001/decision", data={"decision": "approve", "reason": "x"})
+        assert r.status_code == 303  # not logged in: nothing decided, sent to log in
+        frag = c.get("/ui/search/results?q=lopez")
+        assert frag.status_code == 401
+
+
+def test_csrf_is_required_for_form_posts(server: str, web_ws) -> None:
+    import httpx
+
+    _, creds = web_ws
+    with httpx.Client(base_url=server, follow_redirects=False) as c:
+        r = c.post("/ui/login", data={"username": "supervisor", "password": creds["supervisor"]})
+        assert r.status_code == 303
+        r = c.post("/ui/leads/L-0003/decision", data={"decision": "reject", "reason": "no csrf"})
+        assert r.status_code == 403 and "CSRF" in r.text
+        page = c.get("/ui/leads").text
+        assert "L-0003" in page
