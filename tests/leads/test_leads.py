@@ -58,11 +58,13 @@ def test_corroboration_and_recency_order_candidates(ws):
     assert rep.leads == 1 and rep.with_location == 1
     lead, cands = candidates(ws, run.run_id, "P-1")
     assert lead["status"] == "proposed"
-    assert [c["address"].split(",")[0] for c in cands] == ["99 ELM AVE", "5 PINE RD", "10 OAK ST"]
+    # homes by confidence, then the workplace (flagged) even though its evidence is freshest
+    assert [c["address"].split(",")[0] for c in cands] == ["99 ELM AVE", "10 OAK ST", "5 PINE RD"]
     assert cands[0]["sources"] == ["mail", "utility"]
-    assert cands[0]["confidence"] > cands[1]["confidence"] > cands[2]["confidence"]
+    assert cands[0]["confidence"] > cands[1]["confidence"]
+    assert cands[2]["place_type"] == "workplace" and "workplace" in cands[2]["flags"]
     assert lead["confidence"] == cands[0]["confidence"] and lead["address"] == cands[0]["address"]
-    assert cands[2]["observations"] == 3 and "stale" not in cands[0]["flags"]
+    assert cands[1]["observations"] == 3 and "stale" not in cands[0]["flags"]
     assert all(0 <= c["confidence"] <= 100 for c in cands)
     assert cands[0]["evidence"][0]["record_key"] == "utility:P-1-4"
     assert cands[0]["age_days"] == (AS_OF - D(2026, 9, 1)).days
