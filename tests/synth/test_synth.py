@@ -215,7 +215,7 @@ def test_truth_eligibility_matches_the_records(agency) -> None:
             assert "self_departure_app" in srcs
         if p["in_custody"] == "true":
             assert "detention_roster" in srcs and p["facility_id"].startswith("FAC-")
-        if p["reason"] in ("no_protected_status",):
+        if p["reason"] in ("no_protected_application",):
             assert "uscis_status" in srcs
         assert SCENARIO_EXPECT[p["scenario"]] == p["reason"], pid
     # custody: an open detention row per person in custody
@@ -399,3 +399,26 @@ def test_cli_synth(tmp_path: Path) -> None:
 def test_scale_100k(tmp_path: Path) -> None:
     s = generate(100_000, tmp_path / "big", seed=1, as_of=AS_OF)
     assert s.records > 500_000
+
+
+def test_nobody_is_seen_at_home_after_a_verified_departure(agency) -> None:
+    out, _ = agency
+    persons = {r["person_id"]: r for r in _csv(out / "truth" / "persons.csv")}
+    owner = {(r["source"], r["record_id"]): r["person_id"]
+             for r in _csv(out / "truth" / "records.csv")}
+    checked = 0
+    for s in _specs(out):
+        date_field = {"location": "observed_on", "encounter": "encounter_date"}.get(s["kind"])
+        if not date_field:
+            continue
+        m = s["fields"][date_field]
+        col, fmt = (m, "%Y-%m-%d") if isinstance(m, str) else (m["column"], m.get("format", "%Y-%m-%d"))
+        for r in _read(s, out):
+            pid = owner.get((s["source"], r[s["record_id"]]))
+            p = persons.get(pid or "")
+            if not p or p["departed"] != "verified" or r[col] is None:
+                continue
+            seen = r[col] if isinstance(r[col], dt.date) else dt.datetime.strptime(r[col], fmt).date()
+            assert seen <= dt.date.fromisoformat(p["departure_date"]), (s["source"], pid)
+            checked += 1
+    assert checked > 0

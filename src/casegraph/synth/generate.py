@@ -74,9 +74,9 @@ class SynthSummary:
     defects: list[dict[str, str]] = field(default_factory=list)
 
     def __str__(self) -> str:
-        lines = [f"synthetic agency: {self.people:,} people, {self.records:,} records in "
+        lines = [(f"synthetic agency: {self.people:,} people, {self.records:,} records in "
                  f"{self.sources} sources -> {self.out_dir} (seed {self.seed}, as of {self.as_of}, "
-                 f"{self.seconds:.1f} s)"]
+                 f"{self.seconds:.1f} s)")]
         lines += [f"  {k:<24} {v:>10,}" for k, v in self.per_source.items()]
         lines.append(f"  eligible {self.eligible:,}; blocked by first failing gate: "
                      + ", ".join(f"{k} {v:,}" for k, v in self.blocked_by_gate.items()))
@@ -416,6 +416,7 @@ def _write_truth(pop: Population, gates: dict[str, np.ndarray], built: list[Sour
         "facility_id": S_.S(facility_of),
         "departed": S_.S(departed),
         "departure_channel": S_.S(pop.facts["departure_channel"]),
+        "departure_date": pa.array(pop.facts["departure_date"], pa.date32()),
         "street_address": addr, "locality": S_.S(pool.city[zi]), "region": S_.S(pool.state[zi]),
         "postcode": S_.S(pool.zip[zi]),
         "n_addresses": pa.array(pop.n_addr),

@@ -9,8 +9,8 @@ on that subset; the rest stays vectorised).
 from __future__ import annotations
 
 import unicodedata
-from functools import lru_cache
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 

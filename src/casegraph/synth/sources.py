@@ -282,7 +282,7 @@ def case_events(pop: Population, rng: np.random.Generator) -> Source:
     add("mtr_decided", "motion_decided", f_["mtr_outcome"])
     add("pfr_filed", "petition_for_review_filed")
     add("pfr_decided", "petition_decided", "denied")
-    add("stay_start", "stay_granted", "granted", f_["stay_end"], f_["stay_authority"])
+    add("stay_start", "stay_granted", "", f_["stay_end"], f_["stay_authority"])
     add("stay_ended", "stay_ended", "lifted")
     add("relief_date", "relief_granted", f_["relief_kind"])
     add("vacated_date", "order_vacated", "vacated")
@@ -292,7 +292,7 @@ def case_events(pop: Population, rng: np.random.Generator) -> Source:
     outcome = np.concatenate([x[3] for x in parts])
     stay_end = np.concatenate([x[4] for x in parts])
     auth = np.concatenate([x[5] for x in parts])
-    g, m, f, ns = person_names(pop, p, rng, NameNoise(variant=0.1, typo=0.03, swap=0.03))
+    g, _m, f, ns = person_names(pop, p, rng, NameNoise(variant=0.1, typo=0.03, swap=0.03))
     d, ds = dob(pop, p, rng, DateNoise(0.02, 0.01, 0.01, 0.03))
     a, ast = anum(pop, p, rng, 0.05, "plain9")
     cols = {
@@ -320,7 +320,8 @@ def _bookings_frame(pop: Population, rng: np.random.Generator) -> dict[str, np.n
     booked = np.flatnonzero((rng.random(n) < 0.38) | np.isnat(pop.facts["order_date"]))
     p = repeat_people(rng, booked, [0.6, 0.25, 0.1, 0.05])
     lo = pop.addr_from[p, 0]
-    when = uniform_dates(rng, lo, np.full(len(p), asof - days(2)))
+    hi = np.minimum(asof - days(2), pop.facts["last_seen"][p] - days(1))
+    when = uniform_dates(rng, lo, np.maximum(hi, lo + days(1)))
     off = rng.choice(len(OFFENSES), size=len(p), p=(w := OFFENSES[:, 4].astype(float)) / w.sum())
     convicted = rng.random(len(p)) < 0.55
     conv_date = when + days(rng.integers(20, 300, len(p)))
@@ -402,6 +403,10 @@ def _observations(pop: Population, rng: np.random.Generator, p_current: float, p
         start = pop.addr_from[idx, k]
         end = pop.addr_from[idx, k + 1] if k + 1 < MAX_ADDR else np.full(len(idx), NAT)
         end = np.where(np.isnat(end), asof, end)
+        # nobody is observed at home after leaving the country or entering custody
+        last = pop.facts["last_seen"][idx]
+        keep = start < last
+        idx, start, end = idx[keep], start[keep], np.minimum(end[keep], last[keep])
         ps.append(idx)
         ks.append(np.full(len(idx), k))
         ds.append(uniform_dates(rng, start, end))
@@ -451,14 +456,17 @@ def dmv_licences(pop: Population, rng: np.random.Generator) -> Source:
 def employer_reports(pop: Population, rng: np.random.Generator) -> Source:
     emp = np.flatnonzero(pop.employed)
     p = repeat_people(rng, emp, [0.55, 0.3, 0.15])
-    g, m, f, ns = person_names(pop, p, rng, NameNoise(variant=0.12, typo=0.03, swap=0.04))
+    start = np.maximum(pop.addr_from[p, 0], pop.as_of - days(3 * 365))
+    end = np.minimum(pop.as_of - days(15), pop.facts["last_seen"][p] - days(1))
+    keep = end > start
+    p, start, end = p[keep], start[keep], end[keep]
+    when = uniform_dates(rng, start, end)
+    g, _m, f, ns = person_names(pop, p, rng, NameNoise(variant=0.12, typo=0.03, swap=0.04))
     d, ds = dob(pop, p, rng, DateNoise(0.03, 0.02, 0.01, 0.1))
     num = pop.work_num[p]
     addr = join(pc.cast(pa.array(num), pa.string()), STREETS[pop.work_street[p]],
                 SUFFIXES[pop.work_suffix[p]])
     city, st, zp = place(pop.work_zip[p])
-    start = np.maximum(pop.addr_from[p, 0], pop.as_of - days(3 * 365))
-    when = uniform_dates(rng, start, np.full(len(p), pop.as_of - days(15)))
     cols = {"report_id": None, "worker_first_name": S(g), "worker_last_name": S(f),
             "worker_ssn": S(pop.national_id[p]), "worker_dob": fmt_date(d, "%Y-%m-%d"),
             "work_street": addr, "work_city": city, "work_state": st, "work_zip": zp,
@@ -477,7 +485,7 @@ def employer_reports(pop: Population, rng: np.random.Generator) -> Source:
 def mail_forwarding(pop: Population, rng: np.random.Generator) -> Source:
     p, k, _ = _observations(pop, rng, 0.55, 0.45, slots_from=1)
     when = pop.addr_from[p, k] + days(rng.integers(-10, 20, len(p)))
-    when = np.minimum(when, pop.as_of - days(1))
+    when = np.minimum(when, np.minimum(pop.as_of - days(1), pop.facts["last_seen"][p]))
     g, m, f, ns = person_names(pop, p, rng, NameNoise(variant=0.12, typo=0.04, swap=0.03,
                                                        drop_middle=0.8))
     addr, z = street_address(pop, p, k, rng, "long")
@@ -635,7 +643,7 @@ def detention_roster(pop: Population, rng: np.random.Generator, n_fac: int,
     book_in = np.concatenate([f_["book_in"][cur], f_["past_book_in"][past]])
     book_out = np.concatenate([np.full(len(cur), NAT), f_["past_book_out"][past]])
     fac = rng.choice(n_fac, size=len(p), p=fac_weight)
-    g, m, f, ns = person_names(pop, p, rng, NameNoise(variant=0.1, typo=0.02, swap=0.02,
+    g, _m, f, ns = person_names(pop, p, rng, NameNoise(variant=0.1, typo=0.02, swap=0.02,
                                                        ascii_only=True))
     d, ds = dob(pop, p, rng, DateNoise(0.01, 0.005, 0.005, 0.0))
     a, ast = anum(pop, p, rng, 0.01, "dashed")

@@ -17,8 +17,8 @@ from casegraph.synth import geo
 from casegraph.synth.names import CULTURES
 
 NAT = np.datetime64("NaT", "D")
-GATES = ("final_order", "no_automatic_stay", "no_granted_stay", "no_lawful_status",
-         "no_protected_status", "not_resolved")
+GATES = ("final_order", "no_automatic_stay", "no_granted_stay", "no_citizenship_or_status",
+         "no_protected_application", "not_already_resolved")
 
 # name, weight, what the scenario is meant to produce (checked by the tests against the
 # independent gate evaluation): first failing gate, or "" for eligible.
@@ -38,20 +38,20 @@ SCENARIOS: tuple[tuple[str, float, str], ...] = (
     ("petition_with_stay", 0.02, "no_granted_stay"),
     ("stay_in_force", 0.02, "no_granted_stay"),
     ("stay_ended", 0.03, ""),
-    ("relief_granted", 0.02, "no_lawful_status"),
+    ("relief_granted", 0.02, "no_citizenship_or_status"),
     ("order_vacated", 0.01, "final_order"),
-    ("naturalized_old_order", 0.02, "no_lawful_status"),
-    ("us_citizen_evidence", 0.01, "no_lawful_status"),
-    ("lpr_after_order", 0.01, "no_lawful_status"),
-    ("tps_after_order", 0.02, "no_lawful_status"),
-    ("protected_applicant", 0.03, "no_protected_status"),
-    ("in_custody", 0.06, "not_resolved"),
+    ("naturalized_old_order", 0.02, "no_citizenship_or_status"),
+    ("us_citizen_evidence", 0.01, "no_citizenship_or_status"),
+    ("lpr_after_order", 0.01, "no_citizenship_or_status"),
+    ("tps_after_order", 0.02, "no_citizenship_or_status"),
+    ("protected_applicant", 0.03, "no_protected_application"),
+    ("in_custody", 0.06, "not_already_resolved"),
     ("in_custody_stay_after_book_in", 0.01, "no_granted_stay"),
     ("in_custody_appeal_pending", 0.005, "final_order"),
-    ("removed", 0.02, "not_resolved"),
-    ("departed_verified", 0.03, "not_resolved"),
+    ("removed", 0.02, "not_already_resolved"),
+    ("departed_verified", 0.03, "not_already_resolved"),
     ("departed_claimed", 0.03, ""),
-    ("departed_claimed_then_verified", 0.01, "not_resolved"),
+    ("departed_claimed_then_verified", 0.01, "not_already_resolved"),
 )
 SCENARIO_NAMES = tuple(s[0] for s in SCENARIOS)
 SCENARIO_EXPECT = {s[0]: s[2] for s in SCENARIOS}
@@ -342,6 +342,12 @@ def make_population(n: int, as_of: dt.date, seed: int) -> Population:
         work_num=work_num, work_street=work_street, work_suffix=work_suffix, twin_of=twin_of,
         namesake_of=namesake_of, shared_address=shared, scenario=scenario)
     pop.facts = _legal_story(pop, r_story)
+    # everyone arrived before their removal order (children arrive with their families)
+    od = pop.facts["order_date"]
+    need = od - days(_uniform_days(r_story, 30, 1500, n))
+    need = np.maximum(need, birth_date)
+    first = pop.addr_from[:, 0]
+    pop.addr_from[:, 0] = np.where(~np.isnat(od) & (need < first), need, first)
     return pop
 
 
@@ -390,6 +396,13 @@ def _legal_story(pop: Population, rng: np.random.Generator) -> dict[str, np.ndar
     otype = types[rng.choice(5, size=n, p=[0.8, 0.07, 0.03, 0.05, 0.05])]
     otype = np.where(is_("naturalized_old_order"),
                      np.where(rng.random(n) < 0.6, "deportation", "exclusion"), otype)
+    # expedited and reinstated orders are final on their date (no appeal to the board):
+    # stories whose point is the appeal or the appeal window use ordinary removal orders
+    otype = np.where(is_("appeal_window_open", "appeal_pending", "appeal_sustained",
+                         "in_custody_appeal_pending", "final_appeal_dismissed",
+                         "petition_no_stay", "petition_with_stay", "final_period_lapsed",
+                         "in_absentia", "in_absentia_mtr_denied", "in_absentia_mtr_pending"),
+                     "removal", otype)
     f["order_type"] = np.where(has_order, otype, "")
     court = rng.integers(0, len(COURTS), size=n)
     f["court_code"] = COURTS[court, 0]
@@ -507,6 +520,10 @@ def _legal_story(pop: Population, rng: np.random.Generator) -> dict[str, np.ndar
     f["past_book_in"] = np.where(released, rel_in, f["past_book_in"])
     f["past_book_out"] = np.where(released, rel_in + days(_uniform_days(rng, 3, 90, n)),
                                   f["past_book_out"])
+    seen = np.full(n, asof)
+    seen = np.where(off, np.minimum(seen, f["departure_date"]), seen)
+    seen = np.where(custody, np.minimum(seen, f["book_in"]), seen)
+    f["last_seen"] = seen
     f["facility"] = rng.integers(0, 1 << 30, size=n)   # reduced modulo facility count later
     f["past_facility"] = rng.integers(0, 1 << 30, size=n)
     _ = arrive
@@ -518,8 +535,9 @@ def evaluate_gates(pop: Population) -> dict[str, np.ndarray]:
 
     The rules follow DESIGN.md's legal gates; boundaries are inclusive of the as-of date
     (a stay ending on the as-of date still covers it; the appeal period is open through
-    order date + 30 days). The generator keeps every story date at least two days away
-    from such a boundary, so no truth value depends on that reading.
+    order date + 30 days); orders made in absentia, with the appeal waived, or of type
+    expedited / reinstated are final on their date. The generator keeps every story date
+    at least two days away from such a boundary, so no truth value depends on that reading.
     """
     f, asof = pop.facts, pop.as_of
     od = f["order_date"]
@@ -531,9 +549,10 @@ def evaluate_gates(pop: Population) -> dict[str, np.ndarray]:
     appeal_pending = appeal_filed & ~appeal_decided
     window_open = has_order & (asof <= od + days(30))
     in_abs, waived = f["in_absentia"], f["appeal_waived"]
-    final = has_order & ~vacated & (in_abs | waived | dismissed | (~appeal_filed & ~window_open))
+    at_once = in_abs | waived | np.isin(f["order_type"], ["expedited", "reinstated"])
+    final = has_order & ~vacated & (at_once | dismissed | (~appeal_filed & ~window_open))
     mtr_pending = (f["mtr_filed"] <= asof) & ~(f["mtr_decided"] <= asof)
-    auto_stay = ((has_order & ~in_abs & ~waived & ~appeal_filed & window_open)
+    auto_stay = ((has_order & ~at_once & ~appeal_filed & window_open)
                  | appeal_pending | (in_abs & mtr_pending))
     st_start, st_end = f["stay_start"], f["stay_end"]
     stay = (st_start <= asof) & (np.isnat(st_end) | (asof <= st_end)) & ~(f["stay_ended"] <= asof)
@@ -548,9 +567,9 @@ def evaluate_gates(pop: Population) -> dict[str, np.ndarray]:
         "final_order": final,
         "no_automatic_stay": ~auto_stay,
         "no_granted_stay": ~stay,
-        "no_lawful_status": ~(citizen | later_status | relief),
-        "no_protected_status": ~protected,
-        "not_resolved": ~(custody | departed),
+        "no_citizenship_or_status": ~(citizen | later_status | relief),
+        "no_protected_application": ~protected,
+        "not_already_resolved": ~(custody | departed),
         "_in_custody": custody,
         "_departed": departed,
         "_claimed": f["claim_date"] <= asof,
