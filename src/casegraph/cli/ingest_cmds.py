@@ -130,6 +130,8 @@ def quarantine(workspace: WorkspaceOpt,
                                                           help="Only this source.")] = None,
                limit: Annotated[int, typer.Option("--limit", "-n", min=1,
                                                   help="Rows to show.")] = 50,
+               full: Annotated[bool, typer.Option("--full",
+                                                  help="Show whole raw rows.")] = False,
                ) -> None:
     """Show quarantined rows (rows that could not be records) with their reasons."""
     from casegraph.sources.schema import ensure_tables
@@ -149,17 +151,21 @@ def quarantine(workspace: WorkspaceOpt,
                                                        else "."))
             else:
                 t = Table(title=f"Quarantine ({min(limit, total):,} of {total:,})")
-                for c in ("source", "batch", "row", "record id", "reason", "raw row"):
-                    t.add_column(c, overflow="fold")
+                t.add_column("batch", overflow="fold")
+                t.add_column("row", justify="right")
+                t.add_column("record id", overflow="fold")
+                t.add_column("reason", ratio=3)
+                t.add_column("raw row" if full else "raw row (--full)", overflow="fold", ratio=2)
                 for r in rows:
                     raw = r["raw"]
                     try:
                         raw = json.dumps(json.loads(raw), ensure_ascii=False)
                     except (TypeError, ValueError):
                         pass
-                    raw = raw if raw is None or len(raw) <= 300 else raw[:300] + "…"
-                    t.add_row(r["source"], r["batch_id"], str(r["row_number"] or "-"),
-                              r["record_id"] or "-", r["reason"], raw or "")
+                    if raw and not full and len(raw) > 40:
+                        raw = raw[:39] + "…"
+                    t.add_row(r["batch_id"], str(r["row_number"] or "-"), r["record_id"] or "-",
+                              r["reason"], raw or "")
                 console.print(t)
             audit_cli(ws, "quarantine.read", object_ids=[f"{r['source']}:{r['record_id']}"
                                                         for r in rows if r["record_id"]],

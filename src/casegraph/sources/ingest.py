@@ -205,6 +205,8 @@ def ingest_spec(ws: Workspace, spec: SourceSpec, colmap: dict[str, str], *,
 
     raw_cols = ", ".join(f"{ident(c)} := {ident(c)}" for c in raw_table.column_names)
     accepted = quarantined = with_issues = 0
+    # DuckDB's own progress bar would print over ours (and into piped output).
+    con.execute("set enable_progress_bar = false")
     con.execute("begin transaction")
     try:
         for start in range(0, max(n, 1), CHUNK_ROWS) if n else []:

@@ -15,7 +15,7 @@ from casegraph.sources.normalise import normalise_text
 # Python's str \s restricted to ASCII: space, \t \n \v \f \r and the separators \x1c-\x1f.
 _ASCII_WS = r"\t\n\x0b\x0c\r \x1c-\x1f"
 # Unicode whitespace seen in exports (NBSP, thin spaces, BOM) folded to a space on display.
-_DISPLAY_WS = r"[\s\x{00A0}\x{1680}\x{2000}-\x{200B}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}\x{FEFF}]+"
+_DISPLAY_WS = r"[\s\x0b\x1c-\x1f\x{0085}\x{00A0}\x{1680}\x{2000}-\x{200B}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}\x{FEFF}]+"
 
 NAME_PARTICLES = ("de", "del", "della", "der", "den", "di", "da", "das", "do", "dos", "du",
                   "la", "las", "los", "le", "van", "von", "ter", "ten", "st", "st.", "saint",
