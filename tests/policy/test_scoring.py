@@ -152,3 +152,28 @@ def test_policy_not_yaml_or_missing(tmp_path):
         load_policy(p)
     with pytest.raises(PolicyError, match="cannot read"):
         load_policy(tmp_path / "nope.yaml")
+
+
+def test_split_identity_cannot_hide_blocking_records(ws):
+    """Resolution split one person in two: the order is on P-A; a stay (same A-number) and the
+    vacating event (same case number) ended up on P-B. P-A must not become a lead."""
+    add_person(ws, "P-A", [order(a_number="012345678", case_number="HOU-1")])
+    add_person(ws, "P-B", [ev("stay_granted", D(2026, 1, 1), stay_authority="court",
+                              a_number="012345678")])
+    add_person(ws, "P-C", [order(a_number="099999999", case_number="HOU-2")])
+    add_person(ws, "P-D", [ev("order_vacated", D(2025, 5, 1), case_number="HOU-2")])
+    rep = run_scoring(ws, as_of=AS_OF)
+    rows = {(r["person_id"], r["gate"]): r for r in world_rows(ws, rep.run_id)}
+    stay = rows[("P-A", "no_granted_stay")]
+    assert stay["verdict"] == "needs_review" and "A-number" in stay["reason"]
+    assert json.loads(stay["evidence"]) == ["test:P-B-0"]
+    fo = rows[("P-C", "final_order")]
+    assert fo["verdict"] == "fail" and "vacated" in fo["reason"]
+    assert rep.eligible == 0
+    # the single-person path sees the same links
+    assert evaluate_person(ws, "P-A", AS_OF).results[2].verdict == "needs_review"
+    assert not evaluate_person(ws, "P-C", AS_OF).eligible
+
+
+def world_rows(ws, run_id):
+    return ws.query("select * from gate_results where run_id = ?", [run_id])

@@ -41,7 +41,8 @@ class PersonFacts:
     """Everything the gates may read about one person.
 
     ``facts`` are plain dicts with the :data:`FACT_COLUMNS` keys plus ``link_probability``
-    (the probability that the record belongs to this person, from resolution).
+    (the probability that the record belongs to this person) and ``linked_via``
+    (``resolution``, ``case_number`` or ``a_number``: see :func:`_facts_sql`).
     """
 
     person_id: str
@@ -53,7 +54,7 @@ def make_fact(kind: str, record_key: str, link_probability: float = 1.0, **value
     """A fact dict with every column present (for tests and callers outside the warehouse)."""
     f: Fact = dict.fromkeys(FACT_COLUMNS)
     f.update(kind=kind, record_key=record_key, source=record_key.split(":", 1)[0],
-             link_probability=link_probability)
+             link_probability=link_probability, linked_via="resolution")
     unknown = set(values) - set(FACT_COLUMNS)
     if unknown:
         raise KeyError(f"unknown fact columns: {sorted(unknown)}")
@@ -73,16 +74,60 @@ def require_resolution(ws: Workspace) -> None:
                 "`casegraph resolve` first")
 
 
-def _facts_sql(where: str, kinds: Sequence[str]) -> str:
+#: Kinds whose records can block a person, pulled in by A-number even when resolution did not
+#: link them (a split cluster must not hide a stay, a citizenship record or a departure).
+BLOCKING_KINDS: tuple[str, ...] = ("status", "detention", "departure", "case_event")
+
+#: Probability given to a record reached only through a shared A-number: below any sensible
+#: ``fact_link_threshold``, so such evidence can only ever give ``needs_review``.
+A_NUMBER_LINK_PROBABILITY = 0.5
+
+
+def _facts_sql(person_filter: str, kinds: Sequence[str]) -> str:
+    """Facts of persons: records linked by resolution, plus two identity-independent links.
+
+    - ``case_number``: a case event belongs to the removal order with its case number, so
+      it applies to whoever that order is linked to (with the order's link probability).
+    - ``a_number``: a blocking record (status, detention, departure, case event) carrying an
+      A-number found on the person's own records is included as *uncertain*
+      (:data:`A_NUMBER_LINK_PROBABILITY`): it can block or route to review, never enable.
+
+    A record reached several ways is kept once, by the strongest way.
+    """
     cols = ", ".join(f'r."{c}"' for c in FACT_COLUMNS)
     kinds_sql = ", ".join(f"'{k}'" for k in kinds)
-    return (f"select pr.person_id, pr.match_probability, {cols} "
-            f"from person_records pr join current_records r on r.record_key = pr.record_key "
-            f"where r.kind in ({kinds_sql}) {where} "
-            f"order by pr.person_id, r.record_key")
+    blocking = ", ".join(f"'{k}'" for k in BLOCKING_KINDS if k in kinds)
+    parts = [f"""
+        select pr.person_id, pr.match_probability as p, 1 as via_rank, 'resolution' as via,
+               pr.record_key
+        from person_records pr where true {person_filter}"""]
+    if "case_event" in kinds:
+        parts.append(f"""
+        select pr.person_id, pr.match_probability, 2, 'case_number', e.record_key
+        from person_records pr
+        join current_records o on o.record_key = pr.record_key
+        join current_records e on e.kind = 'case_event' and e.case_number = o.case_number
+        where o.kind = 'removal_order' and o.case_number is not null {person_filter}""")
+    if blocking:
+        parts.append(f"""
+        select a.person_id, {A_NUMBER_LINK_PROBABILITY}, 3, 'a_number', r.record_key
+        from (select distinct pr.person_id, o.a_number from person_records pr
+              join current_records o on o.record_key = pr.record_key
+              where o.a_number is not null {person_filter}) a
+        join current_records r on r.a_number = a.a_number
+        where r.kind in ({blocking})""")
+    links = " union all ".join(parts)
+    return f"""
+        with links as ({links}),
+        best as (select distinct on (person_id, record_key) person_id, p, via, record_key
+                 from links order by person_id, record_key, via_rank, p desc)
+        select b.person_id, b.p, b.via, {cols}
+        from best b join current_records r on r.record_key = b.record_key
+        where r.kind in ({kinds_sql})
+        order by b.person_id, r.record_key"""
 
 
-def _rows(ws: Workspace, sql: str, params: list[Any] | None = None) -> Iterator[tuple[Any, ...]]:
+def _rows(ws: Workspace, sql: str, params: Any = None) -> Iterator[tuple[Any, ...]]:
     """Rows of a query, column-wise through Arrow (much faster than fetchall on wide rows)."""
     tbl = ws.con.sql(sql, params=params or None).to_arrow_table()
     cols = [tbl.column(i).to_pylist() for i in range(tbl.num_columns)]
@@ -90,8 +135,9 @@ def _rows(ws: Workspace, sql: str, params: list[Any] | None = None) -> Iterator[
 
 
 def _fact(row: tuple[Any, ...]) -> Fact:
-    f = dict(zip(FACT_COLUMNS, row[2:], strict=True))
+    f = dict(zip(FACT_COLUMNS, row[3:], strict=True))
     f["link_probability"] = 1.0 if row[1] is None else float(row[1])
+    f["linked_via"] = row[2]
     return f
 
 
@@ -103,7 +149,8 @@ def load_person_facts(ws: Workspace, person_id: str, kinds: Sequence[str] = GATE
                        [person_id]).fetchall()
     if not p:
         return None
-    facts = [_fact(r) for r in _rows(ws, _facts_sql("and pr.person_id = ?", kinds), [person_id])]
+    sql = _facts_sql("and pr.person_id = $pid", kinds)
+    facts = [_fact(r) for r in _rows(ws, sql, {"pid": person_id})]
     return PersonFacts(person_id, None if p[0][1] is None else float(p[0][1]), facts)
 
 
@@ -111,7 +158,7 @@ def iter_person_facts(ws: Workspace, kinds: Sequence[str] = GATE_KINDS,
                       person_ids: Sequence[str] | None = None) -> Iterator[PersonFacts]:
     """Every person (sorted by id) with their facts: two queries, merged in one pass."""
     require_resolution(ws)
-    where, params = "", []
+    where = ""
     if person_ids is not None:
         ws.con.execute("create or replace temp table _cg_pids as select unnest(?) as person_id",
                        [list(person_ids)])
@@ -120,7 +167,7 @@ def iter_person_facts(ws: Workspace, kinds: Sequence[str] = GATE_KINDS,
                              + ("where person_id in (select person_id from _cg_pids) "
                                 if person_ids is not None else "")
                              + "order by person_id"))
-    facts = _rows(ws, _facts_sql(where, kinds), params)
+    facts = _rows(ws, _facts_sql(where, kinds))
     pending = next(facts, None)
     for pid, conf in persons:
         pf = PersonFacts(pid, None if conf is None else float(conf))

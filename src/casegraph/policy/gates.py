@@ -217,7 +217,10 @@ def _verdict(gate: str, blockers: list[tuple[Fact | None, bool, str]], ok_reason
     keys = tuple(dict.fromkeys(b[0]["record_key"] for b in chosen if b[0] is not None))
     reason = "; ".join(dict.fromkeys(b[2] for b in chosen if b[2]))
     if not sure:
-        reason = "uncertain identity link, review: " + reason
+        via = {b[0].get("linked_via") for b in chosen if b[0] is not None}
+        how = ("record found by a shared A-number, not linked by resolution" if "a_number" in via
+               else "uncertain identity link")
+        reason = f"{how}, review: {reason}"
     return GateResult(gate, FAIL if sure else REVIEW, reason, keys, tuple(flags))
 
 
