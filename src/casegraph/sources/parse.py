@@ -15,7 +15,11 @@ from casegraph.sources.normalise import normalise_text
 # Python's str \s restricted to ASCII: space, \t \n \v \f \r and the separators \x1c-\x1f.
 _ASCII_WS = r"\t\n\x0b\x0c\r \x1c-\x1f"
 # Unicode whitespace seen in exports (NBSP, thin spaces, BOM) folded to a space on display.
-_DISPLAY_WS = r"[\s\x0b\x1c-\x1f\x{0085}\x{00A0}\x{1680}\x{2000}-\x{200B}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}\x{FEFF}]+"
+_NONSPACE_WS = (r"\t\n\r\f\x0b\x1c-\x1f\x{0085}\x{00A0}\x{1680}\x{2000}-\x{200B}\x{2028}"
+                r"\x{2029}\x{202F}\x{205F}\x{3000}\x{FEFF}")
+# A run of 2+ whitespace characters, or one that is not a plain space (single spaces are
+# left alone: rewriting them is most of the cost on names).
+_DISPLAY_WS = f"[ {_NONSPACE_WS}]{{2,}}|[{_NONSPACE_WS}]"
 
 NAME_PARTICLES = ("de", "del", "della", "der", "den", "di", "da", "das", "do", "dos", "du",
                   "la", "las", "los", "le", "van", "von", "ter", "ten", "st", "st.", "saint",
@@ -50,8 +54,13 @@ def _empty_to_null(a: pa.Array) -> pa.Array:
 def clean_display(values: pa.Array | pa.ChunkedArray | list[str | None]) -> pa.Array:
     """Display form: whitespace (including NBSP) collapsed to one space, trimmed; '' -> null."""
     a = _arr(values)
-    a = pc.replace_substring_regex(a, _DISPLAY_WS, " ")
-    a = pc.utf8_trim(a, " ")
+    # Only rows with a double space, a control character or non-ASCII text need the regex.
+    need = pc.fill_null(pc.or_(pc.match_substring(a, "  "),
+                               pc.invert(pc.ascii_is_printable(a))), False)
+    if pc.any(need).as_py():
+        fixed = pc.replace_substring_regex(a.filter(need), _DISPLAY_WS, " ")
+        a = pc.replace_with_mask(a, need, fixed)
+    a = pc.ascii_trim(a, " ")
     return _empty_to_null(a)
 
 
@@ -85,8 +94,8 @@ def _group(struct: pa.Array, name: str) -> pa.Array:
     return _empty_to_null(pc.struct_field(struct, name))
 
 
-def split_full_name(values: pa.Array | pa.ChunkedArray | list[str | None]
-                    ) -> tuple[pa.Array, pa.Array, pa.Array]:
+def split_full_name(values: pa.Array | pa.ChunkedArray | list[str | None], *,
+                    cleaned: bool = False) -> tuple[pa.Array, pa.Array, pa.Array]:
     """(given, middle, family) from whole names.
 
     ``"LAST, FIRST MIDDLE"`` keeps everything before the comma as the family name (so
@@ -95,7 +104,7 @@ def split_full_name(values: pa.Array | pa.ChunkedArray | list[str | None]
     ``"de la Cruz"``). Generational suffixes (Jr, Sr, II-IV) are dropped from the parts. A
     single word is a family name.
     """
-    a = clean_display(values)
+    a = _arr(values) if cleaned else clean_display(values)
     a = _empty_to_null(pc.utf8_trim(pc.replace_substring_regex(a, _SUFFIX_RE, ""), " ,"))
     n = len(a)
     null = pa.nulls(n, pa.string())
@@ -114,10 +123,10 @@ def split_full_name(values: pa.Array | pa.ChunkedArray | list[str | None]
     return given, middle, family
 
 
-def split_street_address(values: pa.Array | pa.ChunkedArray | list[str | None]
-                         ) -> tuple[pa.Array, pa.Array, pa.Array]:
+def split_street_address(values: pa.Array | pa.ChunkedArray | list[str | None], *,
+                         cleaned: bool = False) -> tuple[pa.Array, pa.Array, pa.Array]:
     """(street_number, street, unit) from ``"123 Main St Apt 4"``-style street lines."""
-    a = clean_display(values)
+    a = _arr(values) if cleaned else clean_display(values)
     m = pc.extract_regex(a, _ADDRESS)
     number, street, unit = _group(m, "number"), _group(m, "street"), _group(m, "unit")
     street = _empty_to_null(pc.utf8_trim(street, " ,"))

@@ -266,7 +266,7 @@ def stage(table: pa.Table, spec: SourceSpec, colmap: dict[str, str], rows: pa.Ar
     mapped = set(vals)
     # Names: whole name -> parts; parts -> whole name.
     if "full_name" in mapped:
-        g, mid, fam = split_full_name(_usable(vals["full_name"]))
+        g, mid, fam = split_full_name(_usable(vals["full_name"]), cleaned=True)
         for part, arr in (("given_name", g), ("middle_name", mid), ("family_name", fam)):
             vals[part] = pc.coalesce(vals[part], arr) if part in mapped else arr
     elif mapped & {"given_name", "family_name", "middle_name"}:
@@ -274,7 +274,7 @@ def stage(table: pa.Table, spec: SourceSpec, colmap: dict[str, str], rows: pa.Ar
                                                          "family_name") if p in vals))
     # Street line -> number / street / unit; parts -> street line.
     if "street_address" in mapped:
-        num, street, unit = split_street_address(_usable(vals["street_address"]))
+        num, street, unit = split_street_address(_usable(vals["street_address"]), cleaned=True)
         for part, arr in (("street_number", num), ("street", street), ("unit", unit)):
             vals[part] = pc.coalesce(vals[part], arr) if part in mapped else arr
     elif mapped & {"street_number", "street"}:
