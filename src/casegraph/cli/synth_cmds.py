@@ -37,7 +37,7 @@ def register(app: typer.Typer) -> None:
             raise UserError(f"--as-of: {as_of!r} is not a date (YYYY-MM-DD)") from e
         if out.exists() and not out.is_dir():
             raise UserError(f"--out: {out} exists and is not a directory")
-        steps = 7
+        steps = 5
         with Progress(TextColumn("[bold]synth[/] {task.description}"), BarColumn(),
                       TimeElapsedColumn(), console=console, transient=True) as bar:
             task = bar.add_task("starting", total=steps)

@@ -113,53 +113,62 @@ def generate(people: int, out_dir: str | Path, *, seed: int = 7,
 
     step("person sources")
     built: list[Source] = []
-    bk = S_._bookings_frame(pop, _rng(seed, "bookings_frame"))
-    for name, fn in (
-        ("enforcement_subjects", S_.enforcement_subjects), ("eoir_orders", S_.court_orders),
-        ("eoir_case_events", S_.case_events), ("utility_accounts", S_.utility_accounts),
-        ("dmv_licences", S_.dmv_licences), ("employer_reports", S_.employer_reports),
-        ("mail_forwarding", S_.mail_forwarding), ("exit_manifests", S_.exit_manifests),
-        ("partner_land_exits", S_.partner_land_exits),
-        ("consular_verifications", S_.consular_verifications),
-        ("self_departure_app", S_.self_departure_app), ("uscis_status", S_.status_evidence),
-    ):
-        built.append(fn(pop, _rng(seed, name)))
-    built.append(S_.county_bookings(pop, _rng(seed, "county_bookings"), bk))
-    built.append(S_.state_convictions(pop, _rng(seed, "state_convictions"), bk))
-
-    step("detention, facilities, transport, sensitive sites")
-    custody = gates["_in_custody"]
-    fac = S_.facilities(pop, _rng(seed, "facilities"), int(custody.sum()))
-    fac_ids = np.asarray(fac.columns["facility_id"].to_pylist(), dtype=object)
-    det = S_.detention_roster(pop, _rng(seed, "detention_roster"), len(fac_ids),
-                              fac.columns.pop("_weight"), fac_ids)
-    facility_of = np.full(pop.n, "", dtype=object)
-    det_fac = det.columns.pop("_facility")
-    ncur = int((~np.isnat(pop.facts["book_in"])).sum())
-    facility_of[det.person[:ncur]] = fac_ids[det_fac[:ncur]]
-    removable = np.logical_and.reduce([gates[g] for g in GATES[:5]])
-    legs = S_.transport_legs(pop, _rng(seed, "transport_legs"),
-                             pop.nationality[custody & removable], fac)
-    sites, near = S_.sensitive_sites(pop, _rng(seed, "sensitive_sites"))
-    built += [det, fac, legs, sites]
-
-    step("shuffle, record ids, deliberate defects")
     defects: list[dict[str, str]] = []
-    for src in built:
-        _finalise(src, _rng(seed, "finalise:" + src.name))
-    _inject_defects({s.name: s for s in built}, _rng(seed, "defects"), defects)
+    pool = ThreadPoolExecutor(max_workers=2)
+    futs: list[Future] = []
 
-    step("write source files and specs")
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        futs: list[Future] = [pool.submit(_write, src, out) for src in built]
-        for src in built:
-            _write_spec(src, out)
+    def emit(src: Source) -> None:
+        """Finish one source and hand it to a writer thread (memory stays ~one source)."""
+        _finalise(src, _rng(seed, "finalise:" + src.name))
+        _inject_defects(src, _rng(seed, "defects:" + src.name), defects)
+        src.rows = src.table.num_rows
+        src.ids = src.table.column(src.record_id).combine_chunks()
+        _write_spec(src, out)
+        futs.append(pool.submit(_write_and_release, src, out))
+        built.append(src)
+
+    try:
+        bk = S_._bookings_frame(pop, _rng(seed, "bookings_frame"))
+        for name, fn in (
+            ("enforcement_subjects", S_.enforcement_subjects), ("eoir_orders", S_.court_orders),
+            ("eoir_case_events", S_.case_events), ("utility_accounts", S_.utility_accounts),
+            ("dmv_licences", S_.dmv_licences), ("employer_reports", S_.employer_reports),
+            ("mail_forwarding", S_.mail_forwarding), ("exit_manifests", S_.exit_manifests),
+            ("partner_land_exits", S_.partner_land_exits),
+            ("consular_verifications", S_.consular_verifications),
+            ("self_departure_app", S_.self_departure_app), ("uscis_status", S_.status_evidence),
+        ):
+            emit(fn(pop, _rng(seed, name)))
+        emit(S_.county_bookings(pop, _rng(seed, "county_bookings"), bk))
+        emit(S_.state_convictions(pop, _rng(seed, "state_convictions"), bk))
+        del bk
+
+        step("detention, facilities, transport, sensitive sites")
+        custody = gates["_in_custody"]
+        fac = S_.facilities(pop, _rng(seed, "facilities"), int(custody.sum()))
+        fac_ids = np.asarray(fac.columns["facility_id"].to_pylist(), dtype=object)
+        det = S_.detention_roster(pop, _rng(seed, "detention_roster"), len(fac_ids),
+                                  fac.columns.pop("_weight"), fac_ids)
+        facility_of = np.full(pop.n, "", dtype=object)
+        det_fac = det.columns.pop("_facility")
+        ncur = int((~np.isnat(pop.facts["book_in"])).sum())
+        facility_of[det.person[:ncur]] = fac_ids[det_fac[:ncur]]
+        removable = np.logical_and.reduce([gates[g] for g in GATES[:5]])
+        legs = S_.transport_legs(pop, _rng(seed, "transport_legs"),
+                                 pop.nationality[custody & removable], fac)
+        sites, near = S_.sensitive_sites(pop, _rng(seed, "sensitive_sites"))
+        for src in (det, fac, legs, sites):
+            emit(src)
+
         step("write truth")
         truth_rows = _write_truth(pop, gates, built, facility_of, near, out, defects)
+        step("finish writing source files")
         for f in futs:
             f.result()
+    finally:
+        pool.shutdown(wait=True)
 
-    per_source = {s.name: s.table.num_rows for s in built}
+    per_source = {s.name: s.rows for s in built}
     noise: dict[str, int] = {}
     for s in built:
         for k, v in s.noise.items():
@@ -209,16 +218,16 @@ def _finalise(src: Source, rng: np.random.Generator) -> None:
         ids = pc.binary_join_element_wise(pa.scalar(src.id_prefix), nums, "")
         arrays = {src.record_id: ids, **arrays}
     src.table = pa.table(arrays)
-    src.record_ids = np.asarray(src.table.column(src.record_id).to_pylist(), dtype=object)
 
 
 def _replace_cell(src: Source, row: int, column: str, value: object) -> None:
     t = src.table
     i = t.schema.get_field_index(column)
     col = t.column(i).combine_chunks()
-    vals = col.to_pylist()
-    vals[row] = value
-    src.table = t.set_column(i, column, pa.array(vals, type=col.type))
+    at = np.zeros(t.num_rows, dtype=bool)
+    at[row] = True
+    new = pc.if_else(pa.array(at), pa.scalar(value, col.type), col)
+    src.table = t.set_column(i, column, new)
 
 
 def _append_row(src: Source, row: dict) -> None:
@@ -229,67 +238,64 @@ def _append_row(src: Source, row: dict) -> None:
     src.person = np.concatenate([src.person[:pos], [-2], src.person[pos:]])  # -2: not a record
 
 
-def _inject_defects(by: dict[str, Source], rng: np.random.Generator,
-                    out: list[dict[str, str]]) -> None:
+def _inject_defects(src: Source, rng: np.random.Generator, out: list[dict[str, str]]) -> None:
     """A handful of rows real exports contain: impossible dates, bad ids, missing keys."""
-    def pick(src: Source) -> int | None:
-        ok = np.flatnonzero(src.person >= 0)
-        return int(ok[rng.integers(0, len(ok))]) if len(ok) else None
+    ok = np.flatnonzero(src.person >= 0)
+    if not len(ok):
+        return
+    r = int(ok[rng.integers(0, len(ok))])
 
-    def note(src: Source, rid: object, field_: str, problem: str, expected: str) -> None:
+    def note(rid: object, field_: str, problem: str, expected: str) -> None:
         out.append({"source": src.name, "record_id": "" if rid is None else str(rid),
                     "field": field_, "problem": problem, "expected": expected})
 
-    b = by["county_bookings"]
-    r = pick(b)
-    if r is not None:
-        _replace_cell(b, r, "DOB", "02/31/1967")
-        note(b, b.table.column("BOOKING_NO")[r].as_py(), "birth_date",
-             "impossible date 02/31/1967", "dq_issue")
-        row = b.table.slice(r, 1).to_pylist()[0]
+    def rid_at(row: int) -> object:
+        return src.table.column(src.record_id)[row].as_py()
+
+    def row_at(row: int) -> dict:
+        return src.table.slice(row, 1).to_pylist()[0]
+
+    if src.name == "county_bookings":
+        _replace_cell(src, r, "DOB", "02/31/1967")
+        note(rid_at(r), "birth_date", "impossible date 02/31/1967", "dq_issue")
+        row = row_at(r)
         row["BOOKING_NO"] = None
-        _append_row(b, row)
-        note(b, None, "record_id", "row without a booking number", "quarantine")
-    d = by["dmv_licences"]
-    r = pick(d)
-    if r is not None:
-        _replace_cell(d, r, "dob", "19670231")
-        note(d, d.table.column("txn_id")[r].as_py(), "birth_date", "impossible date 19670231",
-             "dq_issue")
-    det = by["detention_roster"]
-    r = pick(det)
-    if r is not None:
-        _replace_cell(det, r, "a_number", "A12345")
-        note(det, det.table.column("detainee_no")[r].as_py(), "a_number",
-             "malformed A-number A12345 (5 digits)", "dq_issue")
-    c = by["state_convictions"]
-    r = pick(c)
-    if r is not None:
-        row = c.table.slice(r, 1).to_pylist()[0]
+        _append_row(src, row)
+        note(None, "record_id", "row without a booking number", "quarantine")
+    elif src.name == "dmv_licences":
+        _replace_cell(src, r, "dob", "19670231")
+        note(rid_at(r), "birth_date", "impossible date 19670231", "dq_issue")
+    elif src.name == "detention_roster":
+        _replace_cell(src, r, "a_number", "A12345")
+        note(rid_at(r), "a_number", "malformed A-number A12345 (5 digits)", "dq_issue")
+    elif src.name == "state_convictions":
+        row = row_at(r)
         row["DOCKET"] = "CR-MISSING-DATE-1"
         row["DISPOSITION_DATE"] = None
-        _append_row(c, row)
-        note(c, "CR-MISSING-DATE-1", "conviction_date", "required conviction date missing",
+        _append_row(src, row)
+        note("CR-MISSING-DATE-1", "conviction_date", "required conviction date missing",
              "quarantine")
-    u = by["utility_accounts"]
-    r = pick(u)
-    if r is not None:
-        row = u.table.slice(r, 1).to_pylist()[0]
-        _append_row(u, row)
-        note(u, row["ACCOUNT_NO"], "record_id", "the same account exported twice (duplicate id)",
+    elif src.name == "utility_accounts":
+        row = row_at(r)
+        _append_row(src, row)
+        note(row["ACCOUNT_NO"], "record_id", "the same account exported twice (duplicate id)",
              "quarantine")
-    o = by["eoir_orders"]
-    r = pick(o)
-    if r is not None:
-        row = o.table.slice(r, 1).to_pylist()[0]
+    elif src.name == "eoir_orders":
+        row = row_at(r)
         row["order_id"] = "ORD-UNDATED-1"
         row["order_date"] = "unknown"
-        _append_row(o, row)
-        note(o, "ORD-UNDATED-1", "order_date", "required order date not a date ('unknown')",
+        _append_row(src, row)
+        note("ORD-UNDATED-1", "order_date", "required order date not a date ('unknown')",
              "quarantine")
 
 
 # ---- writing -------------------------------------------------------------------------
+
+def _write_and_release(src: Source, out: Path) -> None:
+    _write(src, out)
+    src.table = None
+    src.columns = {}
+
 
 def _write(src: Source, out: Path) -> None:
     path = out / DATA_DIR / src.file
@@ -301,6 +307,7 @@ def _write(src: Source, out: Path) -> None:
 
         con = duckdb.connect()
         try:
+            con.execute("set enable_progress_bar = false")
             con.register("t", t)
             con.execute(f"COPY t TO '{path.as_posix()}' (FORMAT JSON)")
         finally:
@@ -350,7 +357,7 @@ def _write_truth(pop: Population, gates: dict[str, np.ndarray], built: list[Sour
         keep = s.person >= 0
         if not keep.any():
             continue
-        rid = s.table.column(s.record_id).combine_chunks().filter(pa.array(keep))
+        rid = s.ids.filter(pa.array(keep))
         parts.append(pa.table({
             "source": pa.array(np.full(int(keep.sum()), s.name, dtype=object), pa.string()),
             "record_id": rid,

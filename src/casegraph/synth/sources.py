@@ -87,8 +87,9 @@ class Source:
     delimiter: str | None = None
     id_width: int = 8
     noise: dict[str, int] = field(default_factory=dict)
-    table: pa.Table | None = None  # filled by finalise()
-    record_ids: np.ndarray | None = None
+    table: pa.Table | None = None  # filled by finalise(), released once written
+    ids: pa.Array | None = None    # record ids in file order (kept for the truth)
+    rows: int = 0
 
 
 # ---- helpers -------------------------------------------------------------------------
