@@ -6,8 +6,7 @@ import warnings
 
 import pytest
 
-from casegraph.store.testing import (PASSWORD, ROLE_USERS, add_role_users, fast_hashing,  # noqa: F401
-                                     gws, seed_warehouse)
+from casegraph.store.testing import PASSWORD, ROLE_USERS, fast_hashing, gws, seeded  # noqa: F401
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -18,9 +17,7 @@ with warnings.catch_warnings():
 def app(gws):
     from casegraph.api.app import create_app
 
-    seed_warehouse(gws)
-    add_role_users(gws)
-    return create_app(gws)
+    return create_app(seeded(gws))
 
 
 @pytest.fixture()

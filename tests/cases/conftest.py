@@ -1,3 +1,74 @@
 """Operational-suite fixtures (SQLite always, PostgreSQL with CASEGRAPH_TEST_POSTGRES_URL)."""
 
-from casegraph.store.testing import fast_hashing, gws  # noqa: F401
+from __future__ import annotations
+
+import sys
+import types
+from dataclasses import dataclass, field
+
+import pytest
+
+from casegraph.governance.users import Principal
+from casegraph.store.testing import fast_hashing, gws, seeded  # noqa: F401
+
+
+@pytest.fixture()
+def cws(gws):
+    """A workspace with the tiny warehouse and one user per role."""
+    return seeded(gws)
+
+
+@pytest.fixture()
+def people() -> dict[str, Principal]:
+    return {
+        "analyst": Principal("ana", "analyst"), "supervisor": Principal("sue", "supervisor"),
+        "officer": Principal("otto", "officer"), "olga": Principal("olga", "officer"),
+        "logistics": Principal("lou", "logistics"), "auditor": Principal("aud", "auditor"),
+        "admin": Principal("adm", "admin"),
+    }
+
+
+@dataclass
+class FakeGate:
+    gate: str
+    verdict: str
+    reason: str
+    flags: tuple = ()
+
+
+@dataclass
+class FakeEligibility:
+    person_id: str
+    eligible: bool
+    gates: list = field(default_factory=list)
+
+
+@pytest.fixture()
+def policy(monkeypatch):
+    """A stand-in ``casegraph.policy.score`` whose verdicts a test sets per person."""
+    verdicts: dict[str, list[FakeGate]] = {}
+    calls: list[tuple] = []
+
+    def evaluate_person(ws, person_id, as_of):
+        calls.append((person_id, as_of))
+        gates = verdicts.get(person_id, [FakeGate("final_order", "pass", "final")])
+        return FakeEligibility(person_id, all(g.verdict == "pass" for g in gates), gates)
+
+    mod = types.ModuleType("casegraph.policy.score")
+    mod.evaluate_person = evaluate_person
+    monkeypatch.setitem(sys.modules, "casegraph.policy.score", mod)
+    return types.SimpleNamespace(verdicts=verdicts, calls=calls, Gate=FakeGate)
+
+
+@pytest.fixture()
+def resolver(monkeypatch):
+    """A stand-in ``casegraph.resolve.review`` recording decisions."""
+    decisions: list[tuple] = []
+
+    def record_decision(ws, review_id, decision, user, reason):
+        decisions.append((review_id, decision, user, reason))
+
+    mod = types.ModuleType("casegraph.resolve.review")
+    mod.record_decision = record_decision
+    monkeypatch.setitem(sys.modules, "casegraph.resolve.review", mod)
+    return decisions

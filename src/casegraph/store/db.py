@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +25,6 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import NullPool
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -55,7 +55,8 @@ def _make_engine(url: str) -> Engine:
     if u.get_backend_name() == "sqlite":
         if u.database and u.database != ":memory:":
             Path(u.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": 60})
+        engine = create_engine(url, pool_size=5, max_overflow=20, pool_pre_ping=False,
+                               connect_args={"timeout": 60, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_con: Any, _rec: Any) -> None:
@@ -64,6 +65,10 @@ def _make_engine(url: str) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=60000")
             cur.execute("PRAGMA journal_mode=WAL")
+            # FULL by default (every audit event on disk at commit); tests may relax it
+            sync = os.environ.get("CASEGRAPH_SQLITE_SYNCHRONOUS", "FULL").upper()
+            if sync in ("OFF", "NORMAL", "FULL", "EXTRA"):
+                cur.execute(f"PRAGMA synchronous={sync}")
             cur.close()
 
         @event.listens_for(engine, "begin")
@@ -71,7 +76,8 @@ def _make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN")
 
         return engine
-    return create_engine(url, poolclass=NullPool)
+    return create_engine(url, pool_size=5, max_overflow=20, pool_pre_ping=True,
+                         pool_recycle=1800)
 
 
 def get_engine(ws_or_url: Any, *, migrate: bool = True) -> Engine:

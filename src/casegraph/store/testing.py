@@ -12,14 +12,15 @@ import contextlib
 import os
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.pool import NullPool
 
 from casegraph.store.db import dispose_engine
 
 POSTGRES_ENV = "CASEGRAPH_TEST_POSTGRES_URL"
+_ADMIN: dict[str, Any] = {}
 
 
 def backends() -> list[str]:
@@ -31,7 +32,9 @@ def postgres_schema_url() -> Iterator[str]:
     """A database URL whose connections use a fresh, private schema (dropped on exit)."""
     base = os.environ[POSTGRES_ENV]
     schema = "t_" + uuid.uuid4().hex[:16]
-    admin = create_engine(base, poolclass=NullPool)
+    admin = _ADMIN.get(base)
+    if admin is None:
+        admin = _ADMIN[base] = create_engine(base, pool_size=1)
     with admin.begin() as conn:
         conn.execute(text(f'create schema "{schema}"'))
     url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
@@ -42,7 +45,6 @@ def postgres_schema_url() -> Iterator[str]:
         dispose_engine(url_s)
         with admin.begin() as conn:
             conn.execute(text(f'drop schema if exists "{schema}" cascade'))
-        admin.dispose()
 
 
 # ---- fixtures (imported by tests/governance, tests/api, tests/cases conftests) ----------
@@ -71,6 +73,7 @@ def gws(request: pytest.FixtureRequest, tmp_path: Path,
     """A fresh workspace whose operational store is SQLite or a private PostgreSQL schema."""
     from casegraph.workspace import Workspace
 
+    monkeypatch.setenv("CASEGRAPH_SQLITE_SYNCHRONOUS", "OFF")  # no fsync in throw-away tests
     if request.param == "postgres":
         with postgres_schema_url() as url:
             monkeypatch.setenv("CASEGRAPH_DATABASE_URL", url)
@@ -98,6 +101,50 @@ def add_role_users(ws: Any) -> dict[str, str]:
         add_user(ws, name, role, PASSWORD)
     add_user(ws, "olga", "officer", PASSWORD)
     return dict(ROLE_USERS)
+
+
+_TEMPLATE: dict[str, Path] = {}
+
+
+def _template_dir() -> Path:
+    """A seeded warehouse and a migrated SQLite store with the role users, built once per
+    process and copied into each test's workspace (seeding costs ~1 s; a copy ~5 ms)."""
+    if "dir" not in _TEMPLATE:
+        import tempfile
+
+        from casegraph.workspace import OPERATIONAL_FILE, Workspace
+
+        d = Path(tempfile.mkdtemp(prefix="casegraph-template-"))
+
+        class _SqliteWorkspace(Workspace):
+            @property
+            def database_url(self) -> str:
+                return f"sqlite:///{self.path / OPERATIONAL_FILE}"
+
+        w = _SqliteWorkspace(d)
+        seed_warehouse(w)
+        add_role_users(w)
+        w.close()
+        dispose_engine(w.database_url)
+        _TEMPLATE["dir"] = d
+    return _TEMPLATE["dir"]
+
+
+def seeded(ws: Any) -> Any:
+    """Give a fresh workspace the tiny warehouse and one user per role (see seed_warehouse)."""
+    import shutil
+
+    from casegraph.workspace import OPERATIONAL_FILE, WAREHOUSE_FILE
+
+    tpl = _template_dir()
+    ws.close()
+    shutil.copyfile(tpl / WAREHOUSE_FILE, ws.path / WAREHOUSE_FILE)
+    if ws.database_url.startswith("sqlite"):
+        dispose_engine(ws.database_url)
+        shutil.copyfile(tpl / OPERATIONAL_FILE, ws.path / OPERATIONAL_FILE)
+    else:
+        add_role_users(ws)
+    return ws
 
 
 def _insert_records(ws: Any, rows: list[dict[str, Any]]) -> None:
