@@ -154,11 +154,12 @@ def stacked_columns(periods: Sequence[str], series: dict[str, Sequence[float]], 
     return Markup("".join(out))
 
 
-def meter(used: float, capacity: float, *, label: str) -> Markup:
-    """One horizontal fill bar (occupancy, seats filled); amber ≥ 85 %, red over 100 %."""
+def meter(used: float, capacity: float, *, label: str, share: bool = False) -> Markup:
+    """One horizontal fill bar. Occupancy (default): amber ≥ 85 %, red over 100 %;
+    ``share=True``: a plain proportion in one colour."""
     cap = capacity or 0
     frac = (used / cap) if cap else 0.0
-    colour = NEG if frac > 1 else ("#8a5a00" if frac >= 0.85 else POS)
+    colour = TOTAL if share else NEG if frac > 1 else ("#8a5a00" if frac >= 0.85 else POS)
     w = min(frac, 1.0) * 100
     return Markup(
         f'<svg class="meter" viewBox="0 0 200 14" width="200" height="14" role="img" '

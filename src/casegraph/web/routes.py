@@ -21,6 +21,7 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from jinja2 import Undefined
 from markupsafe import Markup, escape
 
 from casegraph.web import backend, charts, data, geo
@@ -160,7 +161,7 @@ def highlight(value: Any, query: str) -> Markup:
 
 def _conf(v: Any) -> str:
     """Confidence shown as a percentage whether the room stored 0..1 or 0..100."""
-    if v is None or v == "":
+    if v is None or v == "" or isinstance(v, Undefined):
         return "—"
     try:
         f = float(v)
@@ -171,9 +172,11 @@ def _conf(v: Any) -> str:
 
 templates.env.filters["marked"] = _marked
 templates.env.filters["hl"] = highlight
-templates.env.filters["pct"] = lambda v: "—" if v is None else f"{float(v):.0%}"
+templates.env.filters["pct"] = lambda v: "—" if v is None or isinstance(v, Undefined) \
+    else f"{float(v):.0%}"
 templates.env.filters["conf"] = _conf
-templates.env.filters["num"] = lambda v, d=2: "—" if v is None else f"{float(v):.{d}f}"
+templates.env.filters["num"] = lambda v, d=2: "—" if v is None or isinstance(v, Undefined) \
+    else f"{float(v):.{d}f}"
 templates.env.filters["human"] = lambda s: "" if s is None else str(s).replace("_", " ")
 templates.env.filters["ts"] = lambda s: "" if not s else str(s)[:19].replace("T", " ")
 templates.env.globals["geo_states"] = geo.state_paths
@@ -430,7 +433,8 @@ def person_page(request: Request, person_id: str, purpose: str | None = None) ->
         xy = geo.project(c.get("longitude"), c.get("latitude"))
         if xy:
             pts.append({"x": xy[0], "y": xy[1], "id": f"cand-{i}", "text": str(i),
-                        "colour": "#b3261e" if c["flags"] else "#0b3d91",
+                        "colour": "#b3261e" if any("sensitive" in str(f) for f in c["flags"])
+                        else "#8a5a00" if c["flags"] else "#0b3d91",
                         "label": f"#{i} {c['address']} (confidence {_conf(c['confidence'])})"})
     evidence_keys = {k for g in gates for k in (g.get("evidence") or []) if isinstance(k, str)}
     timeline = []
@@ -567,6 +571,7 @@ def leads_page(request: Request, msg: str | None = None, err: str | None = None)
         return PRIORITY_BANDS[-1][1], PRIORITY_BANDS[-1][2]
 
     points = []
+    radius = 10 if len(leads) < 60 else 7 if len(leads) < 400 else 5
     for x in leads:
         cands = [data.normalise_candidate(c) for c in x.get("candidates") or []]
         top = cands[0] if cands else {}
@@ -580,7 +585,7 @@ def leads_page(request: Request, msg: str | None = None, err: str | None = None)
         xy = geo.project(lon, lat)
         if xy:
             points.append({"x": xy[0], "y": xy[1], "id": x["lead_id"], "colour": x["colour"],
-                           "r": 10, "label": f"{x['lead_id']} {x.get('full_name') or ''}, "
+                           "r": radius, "label": f"{x['lead_id']} {x.get('full_name') or ''}, "
                                             f"priority {float(x.get('priority_score') or 0):.1f}"})
     statuses = sorted({x["workflow_status"] for x in leads})
     flags = sorted({f for x in leads for f in x["flag_names"]})
@@ -730,6 +735,22 @@ async def review_decide(request: Request, review_id: str) -> Response:
 
 
 # ---- departures -------------------------------------------------------------------------------
+def _month_range(months: list[str]) -> list[str]:
+    """Every month from the first to the last (a time axis without gaps)."""
+    if not months:
+        return []
+    try:
+        y, m = (int(v) for v in months[0].split("-")[:2])
+        y1, m1 = (int(v) for v in months[-1].split("-")[:2])
+    except ValueError:
+        return months
+    out = []
+    while (y, m) <= (y1, m1) and len(out) < 600:
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
 @router.get("/ui/departures")
 def departures_page(request: Request) -> Response:
     p, r = _gate(request, "departures.read")
@@ -740,7 +761,7 @@ def departures_page(request: Request) -> Response:
         s = _service("departures").departure_summary(ws, p)
     except backend.ServiceError as e:
         return _error(request, p, e.status, "Departures unavailable", _msg(e))
-    months = sorted({x["month"] for x in s["by_month"] if x.get("month")})
+    months = _month_range(sorted({x["month"] for x in s["by_month"] if x.get("month")}))
     idx = {m: i for i, m in enumerate(months)}
     by_channel: dict[str, list[float]] = defaultdict(lambda: [0.0] * len(months))
     by_status: dict[str, list[float]] = defaultdict(lambda: [0.0] * len(months))
