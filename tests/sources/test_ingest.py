@@ -203,3 +203,16 @@ def test_many_rows_in_chunks(ws, make_source, monkeypatch):
     assert (r.read, r.accepted, r.quarantined) == (51, 50, 1)
     assert ws.query("select reason from quarantine")[0]["reason"].startswith(
         "duplicate record id 5")
+
+
+def test_composite_record_id(ws, make_source):
+    csv = "case,seq,name,when,what\nC1,1,Ann Lee,2025-01-01,appeal_filed\n" \
+          "C1,2,Ann Lee,2025-03-01,appeal_decided\nC1,,Ann Lee,2025-04-01,stay_granted\n"
+    spec = {"source": "ev", "kind": "case_event", "record_id": ["case", "seq"],
+            "fields": {"full_name": "name", "event_date": "when", "event_type": "what",
+                       "case_number": "case"}}
+    [r] = ingest_specs(ws, [make_source(spec, csv)], progress=False)
+    assert (r.accepted, r.quarantined) == (2, 1)
+    assert {x["record_key"] for x in ws.query("select record_key from records")} == {
+        "ev:C1|1", "ev:C1|2"}
+    assert "case+seq is empty" in ws.query("select reason from quarantine")[0]["reason"]

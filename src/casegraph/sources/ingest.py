@@ -38,7 +38,13 @@ from rich.progress import (
 from casegraph.sources.readers import ReadError, ReadResult, read_file, read_header
 from casegraph.sources.schema import ensure_tables
 from casegraph.sources.spec import SourceSpec, SpecError, check_columns, load_spec
-from casegraph.sources.transform import canonical_sql, ident, raw_json_columns, stage
+from casegraph.sources.transform import (
+    canonical_sql,
+    ident,
+    raw_json_columns,
+    record_ids,
+    stage,
+)
 from casegraph.workspace import Workspace
 
 #: Rows transformed and inserted per step (one transaction for the whole batch).
@@ -193,10 +199,7 @@ def ingest_spec(ws: Workspace, spec: SourceSpec, colmap: dict[str, str], *,
                         completed=0)
 
     rows = pa.array(range(1, n + 1), pa.int64())
-    rid = pc.utf8_trim_whitespace(table.column(colmap[spec.record_id])).combine_chunks() \
-        if n else pa.array([], pa.string())
-    rid = pc.if_else(pc.is_in(rid, value_set=pa.array(["", *spec.nulls], pa.string())),
-                     pa.scalar(None, pa.string()), rid)
+    rid = record_ids(table, spec, colmap) if n else pa.array([], pa.string())
     dup_of = _dup_of(con, rid, rows) if n else pa.array([], pa.int64())
     raw_table, raw_notices = raw_json_columns(table)
     report.notices += raw_notices

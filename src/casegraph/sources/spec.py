@@ -89,7 +89,7 @@ class SourceSpec(BaseModel):
     kind: str
     path: str
     format: Literal["csv", "parquet", "jsonl"] | None = None
-    record_id: str
+    record_id: str | list[str]
     fields: dict[str, FieldMap] = Field(default_factory=dict)
     delimiter: str | None = None
     encoding: str | None = None
@@ -124,12 +124,17 @@ class SourceSpec(BaseModel):
         return self.format
 
     @property
+    def record_id_columns(self) -> list[str]:
+        """The column(s) of the record id (several are joined with '|')."""
+        return [self.record_id] if isinstance(self.record_id, str) else list(self.record_id)
+
+    @property
     def nulls(self) -> tuple[str, ...]:
         return tuple(self.null_values) if self.null_values is not None else DEFAULT_NULL_VALUES
 
     def columns_used(self) -> list[str]:
         """Source columns the spec reads (record id first)."""
-        cols = [self.record_id]
+        cols = list(self.record_id_columns)
         for m in self.fields.values():
             if m.column is not None and m.column not in cols:
                 cols.append(m.column)
@@ -195,6 +200,8 @@ def load_spec(path: str | Path) -> SourceSpec:
     for k in ("source", "kind", "path", "record_id"):
         if k in doc and doc[k] is not None and not isinstance(doc[k], (str, dict, list)):
             doc[k] = str(doc[k])
+    if isinstance(doc.get("record_id"), list):
+        doc["record_id"] = [str(c) for c in doc["record_id"]]
     try:
         spec = SourceSpec.model_validate(doc)
     except ValidationError as e:
@@ -212,6 +219,8 @@ def load_spec(path: str | Path) -> SourceSpec:
                 msg += " (a field mapping takes column, format or value)"
         raise SpecError(path, key, msg) from e
 
+    if isinstance(spec.record_id, list) and not spec.record_id:
+        raise SpecError(path, "record_id", "give a column (or a list of columns)")
     if not _SOURCE_NAME.match(spec.source):
         raise SpecError(path, "source", f"{spec.source!r}: use letters, digits, _ . - only")
     if spec.kind not in KINDS:
@@ -302,7 +311,7 @@ def check_columns(spec: SourceSpec, header: list[str], file: Path) -> dict[str, 
     """Map each spec column to the file's column; SpecError naming the key when one is missing."""
     assert spec.spec_path is not None
     out: dict[str, str] = {}
-    keys = [("record_id", spec.record_id)] + [
+    keys = [("record_id", c) for c in spec.record_id_columns] + [
         (f"fields.{n}", m.column) for n, m in spec.fields.items() if m.column is not None]
     for key, col in keys:
         assert col is not None

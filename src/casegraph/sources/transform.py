@@ -236,6 +236,19 @@ def raw_json_columns(table: pa.Table, limit: int = MAX_RAW_CHARS) -> tuple[pa.Ta
     return pa.table(cols, names=table.column_names), notices
 
 
+def record_ids(table: pa.Table, spec: SourceSpec, colmap: dict[str, str]) -> pa.Array:
+    """The record id of each row (trimmed; null when empty; several columns joined by '|')."""
+    parts = []
+    for c in spec.record_id_columns:
+        a = pc.utf8_trim_whitespace(table.column(colmap[c]))
+        a = a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a
+        a = _null_markers(a, spec.nulls)
+        parts.append(pc.if_else(pc.equal(a, ""), pa.scalar(None, pa.string()), a))
+    if len(parts) == 1:
+        return parts[0]
+    return pc.binary_join_element_wise(*parts, "|")  # null when any part is null
+
+
 def stage(table: pa.Table, spec: SourceSpec, colmap: dict[str, str], rows: pa.Array
           ) -> Staged:
     """Mapped, cleaned and parsed input columns (Arrow) for :func:`canonical_sql`.
@@ -282,8 +295,7 @@ def stage(table: pa.Table, spec: SourceSpec, colmap: dict[str, str], rows: pa.Ar
                                                                "unit") if p in vals))
 
     out_cols: dict[str, pa.Array] = {}
-    rid = _null_markers(pc.utf8_trim_whitespace(table.column(colmap[spec.record_id])), nulls)
-    rid = pc.if_else(pc.equal(rid, ""), pa.scalar(None, pa.string()), rid)
+    rid = record_ids(table, spec, colmap)
     out_cols["__row"] = rows
     out_cols["__rid"] = rid.combine_chunks() if isinstance(rid, pa.ChunkedArray) else rid
     premapped: set[str] = set()
@@ -339,8 +351,8 @@ def canonical_sql(spec: SourceSpec, staged: Staged, stage_name: str, raw_name: s
                 f"parse: ' || coalesce({ident('p_' + fname)}, 'unusable value') || ' (value ' "
                 f"|| left({x}, 80) || ')' END END")
     reasons = [
-        "CASE WHEN __rid IS NULL THEN 'no record id (" + spec.record_id.replace("'", "''")
-        + " is empty)' END",
+        "CASE WHEN __rid IS NULL THEN 'no record id (" + "+".join(spec.record_id_columns)
+        .replace("'", "''") + " is empty)' END",
         f"CASE WHEN length(__rid) > {MAX_ID_CHARS} THEN 'record id longer than "
         f"{MAX_ID_CHARS} characters' END",
         "CASE WHEN __dup_of IS NOT NULL THEN 'duplicate record id ' || left(__rid, 80) || "
