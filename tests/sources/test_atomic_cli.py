@@ -28,7 +28,7 @@ def run_ingest(ws_path: Path, spec: Path, **env: str) -> subprocess.CompletedPro
             "from casegraph.sources.ingest import ingest_specs; "
             "ingest_specs(Workspace(sys.argv[1]), [sys.argv[2]], progress=False)")
     return subprocess.run([sys.executable, "-c", code, str(ws_path), str(spec)],
-                          env={**os.environ, **env}, capture_output=True, text=True,
+                          env={**os.environ, **env}, capture_output=True, check=False, text=True,
                           timeout=120)
 
 
@@ -100,7 +100,7 @@ def test_cli_bad_spec_is_one_line_exit_2(tmp_path, make_source):
     spec = make_source({**SPEC, "kind": "nope"}, rows(1))
     p = subprocess.run([sys.executable, "-c", "from casegraph.cli import main; main()", "ingest",
                         str(spec),
-                        "--workspace", str(tmp_path / "ws")], capture_output=True, text=True,
+                        "--workspace", str(tmp_path / "ws")], capture_output=True, text=True, check=False,
                        timeout=120)
     assert p.returncode == 2
     assert "kind: unknown kind 'nope'" in " ".join(p.stderr.split())

@@ -8,6 +8,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from casegraph.sources.ingest import ingest_specs
 
@@ -216,3 +218,34 @@ def test_composite_record_id(ws, make_source):
     assert {x["record_key"] for x in ws.query("select record_key from records")} == {
         "ev:C1|1", "ev:C1|2"}
     assert "case+seq is empty" in ws.query("select reason from quarantine")[0]["reason"]
+
+
+_cell = st.one_of(st.just(""), st.text(alphabet="abc ,\"'\n0123456789-/", max_size=12))
+
+
+@settings(max_examples=12, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.tuples(st.sampled_from(["", "1", "2", "3", "x y"]), _cell, _cell,
+                               _cell), max_size=12))
+def test_counts_always_reconcile(tmp_path_factory, rows):
+    """Whatever the rows hold: read = accepted + quarantined, ids unique among accepted."""
+    import csv
+    import io
+
+    from casegraph.workspace import Workspace
+
+    d = tmp_path_factory.mktemp("rec")
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["id", "name", "when", "flag"])
+    w.writerows(rows)
+    (d / "x.csv").write_text(buf.getvalue())
+    (d / "x.yaml").write_text(
+        "source: x\nkind: removal_order\npath: x.csv\nrecord_id: id\nfields:\n"
+        "  full_name: name\n  order_date: when\n  in_absentia: flag\n")
+    with Workspace(d / "ws") as ws:
+        [r] = ingest_specs(ws, [d / "x.yaml"], progress=False)
+        assert r.read == len(rows) == r.accepted + r.quarantined
+        ids = [x["record_id"] for x in ws.query("select record_id from records")]
+        assert len(ids) == len(set(ids)) == r.accepted
+        assert ws.query("select count(*) n from quarantine")[0]["n"] == r.quarantined

@@ -55,7 +55,7 @@ def test_column_match_is_case_insensitive_when_unique(make_source):
     from casegraph.sources.ingest import validate_specs
 
     p = make_source(person_spec(full_name="NAME"), CSV)
-    [(spec, colmap)] = validate_specs([p])
+    [(_spec, colmap)] = validate_specs([p])
     assert colmap["NAME"] == "name"
 
 

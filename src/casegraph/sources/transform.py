@@ -350,14 +350,15 @@ def canonical_sql(spec: SourceSpec, staged: Staged, stage_name: str, raw_name: s
                 f"'required field {fname} is missing' ELSE 'required field {fname} does not "
                 f"parse: ' || coalesce({ident('p_' + fname)}, 'unusable value') || ' (value ' "
                 f"|| left({x}, 80) || ')' END END")
+    id_cols = "+".join(spec.record_id_columns).replace("'", "''")
     reasons = [
-        "CASE WHEN __rid IS NULL THEN 'no record id (" + "+".join(spec.record_id_columns)
-        .replace("'", "''") + " is empty)' END",
-        f"CASE WHEN length(__rid) > {MAX_ID_CHARS} THEN 'record id longer than "
-        f"{MAX_ID_CHARS} characters' END",
-        "CASE WHEN __dup_of IS NOT NULL THEN 'duplicate record id ' || left(__rid, 80) || "
-        "' within the batch (first at row ' || __dup_of || ')' END",
-    ] + reasons
+        f"CASE WHEN __rid IS NULL THEN 'no record id ({id_cols} is empty)' END",
+        (f"CASE WHEN length(__rid) > {MAX_ID_CHARS} THEN 'record id longer than "
+         f"{MAX_ID_CHARS} characters' END"),
+        ("CASE WHEN __dup_of IS NOT NULL THEN 'duplicate record id ' || left(__rid, 80) || "
+         "' within the batch (first at row ' || __dup_of || ')' END"),
+        *reasons,
+    ]
     # Stage p: per-field values (v_) and problems (p_).
     inner = f"SELECT s.*, r.__raw FROM {stage_name} s JOIN {raw_name} r USING (__row)"
     p = f"SELECT q.*, {', '.join(p_cols)} FROM ({inner}) q" if p_cols else f"SELECT * FROM ({inner})"
