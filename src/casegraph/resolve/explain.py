@@ -22,6 +22,20 @@ from casegraph.resolve.schema import config
 from casegraph.workspace import Workspace
 
 
+#: the input columns whose values an explanation shows, per comparison
+SHOWN_COLUMNS: dict[str, tuple[str, ...]] = {
+    "given_name": ("given_norm",), "family_name": ("family_norm",), "birth_date": ("dob",),
+    "address": ("street_address", "postcode", "locality"), "contact": ("phone", "email"),
+}
+
+
+def _shown(rec: dict[str, Any], comparison: str, side: str) -> str | None:
+    cols = SHOWN_COLUMNS.get(comparison, (comparison,))
+    vals = [rec.get(f"{c}_{side}") for c in cols]
+    vals = [str(v) for v in vals if v is not None]
+    return ", ".join(vals) if vals else None
+
+
 class ExplainError(ValueError):
     """The pair cannot be explained (unknown record, non-person kind, no model)."""
 
@@ -101,8 +115,8 @@ def explain_pair(ws: Workspace, key_a: str, key_b: str, *, chart: str | Path | N
             "bayes_factor": w["bayes_factor"],
             "m_probability": w.get("m_probability"),
             "u_probability": w.get("u_probability"),
-            "value_l": w.get("value_l"),
-            "value_r": w.get("value_r"),
+            "value_l": _shown(rec, name, "l"),
+            "value_r": _shown(rec, name, "r"),
         })
     # term-frequency adjustments appear as their own waterfall rows
     for w in waterfall:

@@ -7,6 +7,7 @@ data (u by random sampling, m by expectation maximisation, no labels).
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 from dataclasses import dataclass, field
@@ -20,6 +21,14 @@ from casegraph.workspace import Workspace
 log = logging.getLogger(__name__)
 
 TF_COLUMNS = ("given_norm", "family_norm")
+
+
+#: names written family-first: both keys cross over, and the names are not one key twice
+#: (Huong Hoang: both "hng"). Its weight is fixed (never trained) below the weight of an
+#: exact match, because a swap cannot be term-frequency adjusted: trained, it learns that
+#: swaps are rare between strangers and outweighs TF-adjusted exact matches of common names.
+SWAP_SQL = ('"given_key_l" = "family_key_r" AND "family_key_l" = "given_key_r" AND '
+            '"given_key_l" <> "family_key_l"')
 
 
 def _lvl(sql: str, label: str, m: float, u: float, **extra: Any) -> dict[str, Any]:
@@ -45,12 +54,15 @@ def given_name_comparison() -> dict[str, Any]:
             _null("given_norm"),
             _lvl('"given_norm_l" = "given_norm_r"', "exact", 0.70, 0.004,
                  tf_adjustment_column="given_norm", tf_adjustment_weight=1.0),
-            _lvl('"given_key_l" = "family_key_r" AND "family_key_l" = "given_key_r"',
-                 "given/family swapped", 0.03, 0.00005),
+            _lvl(SWAP_SQL, "given/family swapped", 0.02, 0.0006,
+                 fix_m_probability=True, fix_u_probability=True),
             _lvl('"given_key_l" = "given_key_r"', "same transliteration key", 0.08, 0.002),
             _lvl('"given_tk_l" = "given_tk_r"', "first name token agrees", 0.04, 0.004),
             _lvl(f'{_jw("given_norm")} >= 0.92', "jaro-winkler >= 0.92", 0.05, 0.004),
             _lvl('"given_ph_l" = "given_ph_r"', "phonetic key agrees", 0.02, 0.005),
+            _lvl('least(length("given_norm_l"), length("given_norm_r")) >= 3 AND '
+                 '(contains("given_norm_l", "given_norm_r") OR contains("given_norm_r", "given_norm_l"))',
+                 "one given name contains the other (Emeka / Chukwuemeka)", 0.02, 0.002),
             _lvl('(length("given_norm_l") = 1 OR length("given_norm_r") = 1) AND '
                  'left("given_norm_l", 1) = left("given_norm_r", 1)', "initial agrees",
                  0.01, 0.01),
@@ -70,8 +82,8 @@ def family_name_comparison() -> dict[str, Any]:
             _null("family_norm"),
             _lvl('"family_norm_l" = "family_norm_r"', "exact", 0.75, 0.002,
                  tf_adjustment_column="family_norm", tf_adjustment_weight=1.0),
-            _lvl('"given_key_l" = "family_key_r" AND "family_key_l" = "given_key_r"',
-                 "given/family swapped", 0.03, 0.00005),
+            _lvl(SWAP_SQL, "given/family swapped", 0.02, 0.0006,
+                 fix_m_probability=True, fix_u_probability=True),
             _lvl('"family_key_l" = "family_key_r"', "same transliteration key", 0.06, 0.001),
             _lvl('damerau_levenshtein("family_norm_l", "family_norm_r") <= 1 OR '
                  f'{_jw("family_norm")} >= 0.94', "one edit / jaro-winkler >= 0.94",
@@ -209,11 +221,16 @@ def blocking_rules() -> list[Any]:
         block_on("family_key", "dob"),
         block_on("given_tk", "dob"),
         block_on("dob", "postcode"),
-        "l.given_tk = r.family_key and l.family_key = r.given_tk",
         "l.given_tk = r.family_key and l.dob = r.dob",
         block_on("given_tk", "family_key", "locality"),
         block_on("street_address", "postcode"),
         block_on("given_tk", "family_key", "postcode"),
+        # records carrying a name but no birth date (utility, mail, employer files): the
+        # name keys alone, restricted to pairs where a date cannot help
+        "l.given_tk = r.given_tk and l.family_key = r.family_key and (l.dob is null or r.dob is null)",
+        "l.given_tk = r.given_tk and l.family_first = r.family_first and (l.dob is null or r.dob is null)",
+        "l.given_tk = r.given_tk and l.family_last = r.family_last and (l.dob is null or r.dob is null)",
+        "l.given_tk = r.family_key and l.family_key = r.given_tk",
         block_on("phone"),
         block_on("email"),
     ]
@@ -271,12 +288,17 @@ def train(linker: Linker, n_records: int, *, min_records: int = 500, seed: int =
         if pairs < 50:
             res.notes.append(f"EM blocked on {'+'.join(cols)} skipped: {pairs} pairs")
             continue
+        # a failed EM session leaves the linker without the comparisons it blocked on:
+        # keep a copy of the settings and put it back on failure
+        saved = copy.deepcopy(linker._settings_obj)
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(
                 block_on(*cols), estimate_without_term_frequencies=True)
             ok += 1
-        except Exception as e:  # noqa: BLE001 - e.g. EM did not converge on thin data
-            res.notes.append(f"EM blocked on {'+'.join(cols)}: {type(e).__name__}: {e}")
+        except Exception as e:  # noqa: BLE001 - e.g. a level never seen among matches
+            linker._settings_obj = saved
+            res.notes.append(f"EM blocked on {'+'.join(cols)}: {type(e).__name__}: "
+                             f"{str(e)[:120]}")
     res.trained = ok > 0
     _sanitise(linker)
     return res
@@ -293,8 +315,15 @@ def _count_pairs(linker: Linker, cols: tuple[str, ...]) -> int:
     return int(rows[0][0])
 
 
+#: no single disagreement may count for less than this match weight: EM on clean-looking
+#: data learns "nationality never differs between true matches" (weight -40), and then one
+#: clerical slip would hide a stay of removal. Hard conflicts are rules, not weights.
+MIN_LEVEL_WEIGHT = -8.0
+
+
 def _sanitise(linker: Linker) -> None:
-    """Replace untrained/degenerate parameters (None, 0, 1) with the level's prior."""
+    """Replace untrained/degenerate parameters (None, 0, 1) with the level's prior, and
+    floor every level's weight at ``MIN_LEVEL_WEIGHT``."""
     priors = {c["output_column_name"]: c["comparison_levels"] for c in comparisons()}
     for comp in linker._settings_obj.comparisons:
         lv_priors = [lv for lv in priors.get(comp.output_column_name, []) if not lv.get("is_null_level")]
@@ -304,3 +333,6 @@ def _sanitise(linker: Linker) -> None:
                 v = getattr(cl, "_" + attr, None)
                 if not isinstance(v, (int, float)) or math.isnan(v) or v <= 0 or v >= 1:
                     setattr(cl, attr, pr[attr])
+            m, u = cl._m_probability, cl._u_probability
+            if isinstance(m, float) and isinstance(u, float) and m / u < 2 ** MIN_LEVEL_WEIGHT:
+                cl.m_probability = u * 2 ** MIN_LEVEL_WEIGHT

@@ -37,6 +37,8 @@ from casegraph.workspace import Workspace
 log = logging.getLogger(__name__)
 
 PAIRS_TABLE = "_resolve_pairs"
+#: keep the scored pairs of the last run in ``_resolve_pairs`` (benchmarks, debugging)
+KEEP_PAIRS = False
 
 
 @dataclass
@@ -502,7 +504,8 @@ def resolve_workspace(ws: Workspace, full: bool = False, progress: bool | None =
          report.records, report.new_records, report.persons, len(report.changed_person_ids),
          report.pairs_scored, report.review_open, report.trained, report.model_path,
          json.dumps(report.notes), json.dumps(report.timings)])
-    ws.con.execute(f"drop table if exists {PAIRS_TABLE}")
+    if not KEEP_PAIRS:
+        ws.con.execute(f"drop table if exists {PAIRS_TABLE}")
     return report
 
 

@@ -84,9 +84,10 @@ def base_sql(where: str = "true") -> str:
 def _name_keys(values: list[str]) -> pd.DataFrame:
     rows = []
     for v in values:
+        toks = names.tokens(v)
         rows.append((v, names.name_key(v), names.first_token_key(v), names.phonetic(v),
-                     names.token_keys(v)))
-    return pd.DataFrame(rows, columns=["norm", "key", "first_key", "ph", "toks"])
+                     names.token_keys(v), names.translit_token(toks[-1]) if toks else None))
+    return pd.DataFrame(rows, columns=["norm", "key", "first_key", "ph", "toks", "last_key"])
 
 
 def build_input(ws: Workspace, *, table: str = INPUT_TABLE, where: str = "true") -> int:
@@ -100,10 +101,11 @@ def build_input(ws: Workspace, *, table: str = INPUT_TABLE, where: str = "true")
     if keys.empty:
         keys = pd.DataFrame({"norm": pd.Series(dtype="str"), "key": pd.Series(dtype="str"),
                              "first_key": pd.Series(dtype="str"), "ph": pd.Series(dtype="str"),
-                             "toks": pd.Series(dtype="object")})
+                             "toks": pd.Series(dtype="object"),
+                             "last_key": pd.Series(dtype="str")})
     con.register("_resolve_name_keys_df", keys)
     con.execute("create or replace temp table _resolve_name_keys as "
-                "select norm, key, first_key, ph, cast(toks as varchar[]) as toks "
+                "select norm, key, first_key, ph, cast(toks as varchar[]) as toks, last_key "
                 "from _resolve_name_keys_df")
     con.unregister("_resolve_name_keys_df")
     con.execute(f"""
@@ -113,6 +115,7 @@ def build_input(ws: Workspace, *, table: str = INPUT_TABLE, where: str = "true")
             b.given_norm, b.family_norm,
             g.key as given_key, g.first_key as given_tk, g.ph as given_ph,
             f.key as family_key, f.toks as family_toks, f.ph as family_ph,
+            f.first_key as family_first, f.last_key as family_last,
             b.dob, b.birth_year, b.sex, b.nationality, b.birth_country,
             b.a_number, b.passport, b.fbi, b.national_id, b.phone, b.email,
             b.street_address, b.postcode, b.locality
