@@ -94,6 +94,12 @@ def test_cli_ingest_sources_quarantine(tmp_path, make_source, cli):
     assert res.exit_code == 0 and "p-b1" in res.output
     res = cli("quarantine", "--workspace", ws, "--source", "p", "--limit", "5")
     assert res.exit_code == 0 and "no record id" in res.output
+    from casegraph.governance.audit import list_events
+
+    with Workspace(ws) as w:
+        events, _ = list_events(w, action="ingest")
+        assert events and events[-1].object_ids == ["p-b1"]
+        assert events[-1].detail["sources"]["p"]["quarantined"] == 1
 
 
 def test_cli_bad_spec_is_one_line_exit_2(tmp_path, make_source):

@@ -151,3 +151,16 @@ def test_glob_path_loads_files_as_one_batch(ws, make_source):
     (p.parent / "part-2.csv").write_text("id,name,dob\n2,Bo Chan,1980-01-02\n")
     [r] = ingest_specs(ws, [p], progress=False)
     assert (r.read, r.accepted) == (2, 2) and len(r.files) == 2
+
+
+def test_declared_delimiter_tab(ws, make_source):
+    text = "id\tname\tdob\n1\tAnn, Lee\t1980-01-02\n"
+    [r] = ingest_specs(ws, [make_source({**SPEC, "delimiter": "tab"}, text, ext="txt")],
+                       progress=False)
+    assert names(ws) == {"1": "Ann, Lee"} and r.accepted == 1
+
+
+def test_directory_of_specs(ws, make_source):
+    p = make_source(SPEC, "id,name,dob\n1,Ann Lee,1980-01-02\n")
+    [r] = ingest_specs(ws, [p.parent], progress=False)
+    assert r.accepted == 1

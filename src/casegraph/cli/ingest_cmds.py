@@ -36,7 +36,8 @@ def _reports_table(reports: list) -> Table:
 
 
 def ingest(
-    specs: Annotated[list[Path], typer.Argument(help="Source spec YAML file(s).", show_default=False)],
+    specs: Annotated[list[Path], typer.Argument(
+        help="Source spec YAML file(s), or directories of them.", show_default=False)],
     workspace: WorkspaceOpt,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:

@@ -85,11 +85,25 @@ def file_digest(paths: Sequence[Path], spec: SourceSpec) -> str:
     return h.hexdigest()
 
 
+def expand_spec_paths(spec_paths: Sequence[str | Path]) -> list[Path]:
+    """Spec files; a directory stands for the ``*.yaml`` / ``*.yml`` files directly in it."""
+    out: list[Path] = []
+    for p in map(Path, spec_paths):
+        if p.is_dir():
+            found = sorted([*p.glob("*.yaml"), *p.glob("*.yml")])
+            if not found:
+                raise SpecError(p, None, "directory holds no *.yaml spec files")
+            out += found
+        else:
+            out.append(p)
+    return out
+
+
 def validate_specs(spec_paths: Sequence[str | Path]) -> list[tuple[SourceSpec, dict[str, str]]]:
     """Load and check every spec against the ontology and its files' headers (no writes)."""
     out = []
     seen: dict[str, Path] = {}
-    for p in spec_paths:
+    for p in expand_spec_paths(spec_paths):
         spec = load_spec(p)
         if spec.source in seen:
             raise SpecError(p, "source", f"{spec.source!r} is also the source of {seen[spec.source]}"
