@@ -48,29 +48,52 @@ def spec_files(data_dir: Path) -> list[Path]:
 
 
 def ingest(ws: Workspace, data_dir: Path) -> None:
-    from casegraph.cli.ingest_cmds import print_reports
+    from casegraph.cli.ingest_cmds import _reports_table
     from casegraph.sources.ingest import ingest_specs
 
     reports = ingest_specs(ws, spec_files(data_dir), progress=True)
-    print_reports(reports)
+    console.print(_reports_table(reports))
+    read = sum(r.read for r in reports)
+    ok = sum(r.accepted for r in reports)
+    bad = sum(r.quarantined for r in reports)
+    console.print(f"read {read:,} = accepted {ok:,} + quarantined {bad:,}: "
+                  + ("[green]reconciles[/]" if read == ok + bad else "[red]DOES NOT RECONCILE[/]"))
 
 
 def resolve(ws: Workspace, data_dir: Path) -> None:
     from casegraph.resolve.pipeline import resolve_workspace
 
     report = resolve_workspace(ws, full=True, progress=True)
-    console.print(report)
+    console.print(f"{report.records:,} person-bearing records -> [bold]{report.persons:,} persons[/]; "
+                  f"{report.pairs_scored:,} pairs scored; {report.review_open:,} pairs in the "
+                  f"identity review queue")
     truth = data_dir / "truth" / "records.csv"
     if truth.exists():
-        from casegraph.resolve.evaluate import evaluate_against_truth
+        console.print(resolution_accuracy(ws, truth))
 
-        console.print(evaluate_against_truth(ws, truth))
+
+def resolution_accuracy(ws: Workspace, truth_csv: Path) -> Table:
+    """Pairwise and B-cubed precision / recall / F1 against the generator's truth."""
+    import csv
+
+    from casegraph.resolve.evaluate import predicted_from_workspace, score_clusters
+
+    with truth_csv.open(encoding="utf-8") as fh:
+        truth = {f"{r['source']}:{r['record_id']}": r["person_id"] for r in csv.DictReader(fh)}
+    s = score_clusters(predicted_from_workspace(ws), truth)
+    t = Table(title="Identity resolution vs the generator's truth")
+    for c in ("measure", "precision", "recall", "F1"):
+        t.add_column(c, justify="right" if c != "measure" else "left")
+    t.add_row("pairwise", f"{s.pair_precision:.4f}", f"{s.pair_recall:.4f}", f"{s.pair_f1:.4f}")
+    t.add_row("cluster (B-cubed)", f"{s.b3_precision:.4f}", f"{s.b3_recall:.4f}", f"{s.b3_f1:.4f}")
+    return t
 
 
 def index(ws: Workspace) -> None:
     from casegraph.search.service import reindex
 
-    console.print(reindex(ws))
+    n = reindex(ws)
+    console.print(f"indexed {n:,} persons in {ws.index_dir}")
 
 
 def score(ws: Workspace, data_dir: Path, as_of: dt.date) -> None:
