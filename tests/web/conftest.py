@@ -76,6 +76,14 @@ def web_ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Workspace
         reindex(ws)
     except Exception:  # noqa: BLE001,S110 - the search index is optional for these tests
         pass
+    try:  # a draft transport plan for the logistics board, when the planner is installed
+        import datetime as dt
+
+        from casegraph.logistics.planner import plan
+
+        plan(ws, dt.date(2026, 1, 1), dt.date(2026, 1, 20), "seats", user="logistics")
+    except ImportError:
+        pass
     creds = {}
     for role in ROLES:
         pw = secrets.token_urlsafe(16)

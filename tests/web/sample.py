@@ -80,8 +80,13 @@ def build(ws: Workspace) -> dict:
          "mode": "bus", "origin": "ELP", "destination_country": "GT",
          "departs_at": dt.datetime(2026, 1, 12, 7), "seats": 4},
         {"source": "ice", "record_id": "DT1", "kind": "detention", "facility_id": "FAC-1",
-         "book_in_date": dt.date(2025, 12, 1), "given_name": "Jose",
-         "family_name": "Hernandez", "travel_document": "ready"},
+         "book_in_date": dt.date(2025, 12, 1), "given_name": "Pedro", "family_name": "Ramirez",
+         "full_name": "Pedro Ramirez", "birth_date": dt.date(1980, 2, 2), "nationality": "GT",
+         "travel_document": "ready"},
+        {"source": "eoir", "record_id": "O7", "kind": "removal_order",
+         "order_date": dt.date(2024, 3, 1), "order_type": "removal", "appeal_waived": True,
+         "case_number": "EOIR-1007", "given_name": "Pedro", "family_name": "Ramirez",
+         "full_name": "Pedro Ramirez", "birth_date": dt.date(1980, 2, 2), "nationality": "GT"},
         {"source": "ice", "record_id": "DT2", "kind": "detention", "facility_id": "FAC-2",
          "book_in_date": dt.date(2025, 12, 3), "given_name": "Pat", "family_name": "Doe",
          "travel_document": "none"},
@@ -112,6 +117,12 @@ def build(ws: Workspace) -> dict:
             src, rid = k.split(":")
             con.execute("insert into person_records values (?,?,?,?,?,?)",
                         [k, src, rid, "x", pid, 1.0 if j == 0 else 0.99 - j / 50])
+    # a detainee (in custody, so no lead) for the logistics planner
+    con.execute("insert into persons values ('P-000007', 2, 0.99, 'Pedro', 'Ramirez', "
+                "'Pedro Ramirez', null, '1980-02-02', 'M', 'GT', null, null, null, null, null, "
+                "'{}', 'r1')")
+    con.execute("insert into person_records values ('ice:DT1', 'ice', 'DT1', 'detention', "
+                "'P-000007', 1.0), ('eoir:O7', 'eoir', 'O7', 'removal_order', 'P-000007', 0.99)")
     con.execute("""create table identity_review (review_id varchar, record_key_l varchar,
         record_key_r varchar, match_probability double, match_weight double, status varchar,
         created_run varchar)""")

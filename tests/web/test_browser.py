@@ -217,7 +217,16 @@ def test_departures_and_logistics_dashboards(ui: UI) -> None:
     expect_text(ui, "main", "South Texas Processing Center")
     assert ui.page.locator("svg.meter").count() >= 4  # occupancy and seat bars
     expect_text(ui, "main", "LEG-1")
-    ui.shot("logistics")
+    if ui.page.locator("[data-testid=seat-utilisation]").count():  # the planner is installed
+        expect_text(ui, "#plan-h ~ dl", "TP-000001")
+        expect_text(ui, "main", "Why detainees are not assigned")
+        ui.shot("logistics")
+        ui.page.click("button:has-text('Publish plan TP-000001')")
+        ui.page.wait_for_selector("[data-testid=flash]")
+        expect_text(ui, "[data-testid=flash]", "Published TP-000001")
+        expect_text(ui, "#plan-h ~ dl", "published")
+    else:
+        ui.shot("logistics")
     ui.go("/ui/departures")
     expect_text(ui, "[data-testid=dep-total]", "2")
     expect_text(ui, "main", "claimed (self-report only)")

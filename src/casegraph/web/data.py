@@ -9,11 +9,16 @@ Writes never happen here: they go through the cases/governance/resolve services 
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 import duckdb
 
 from casegraph.workspace import Workspace
+
+#: Serialises the web requests that call room code reading through the workspace's one
+#: shared DuckDB connection (``ws.con``/``ws.query``) instead of a cursor.
+SHARED_CONNECTION = threading.RLock()
 
 #: Which pipeline step produces a table (for empty states).
 PRODUCED_BY = {
@@ -160,14 +165,21 @@ def logistics_board(ws: Workspace) -> dict[str, Any]:
     """
     out: dict[str, Any] = {"facilities": [], "legs": [], "plan": None, "assignments": []}
     try:
-        from casegraph.logistics import board as lboard  # type: ignore[attr-defined]
-
-        data = lboard.board(ws)  # optional room API
-        if isinstance(data, dict):
+        from casegraph.logistics import board as lboard
+    except ImportError:
+        lboard = None
+    if lboard is not None:
+        try:
+            with SHARED_CONNECTION:  # the room reads through ws.con, not a cursor
+                data = lboard.board(ws)
+        except Exception as e:  # noqa: BLE001 - fall back to the records, say why
+            out["error"] = f"the logistics room's board failed ({type(e).__name__}: {e}); " \
+                           "showing facilities and legs from the records only"
+        else:
             out.update(data)
+            if out.get("plan"):
+                out["unassigned_reasons"] = _unassigned_reasons(ws, out["plan"]["plan_id"])
             return out
-    except Exception:  # noqa: BLE001,S110 - the room's board API may not exist yet
-        pass
     if not has(ws, "records"):
         out["missing"] = ["records"]
         return out
@@ -206,3 +218,22 @@ def logistics_board(ws: Workspace) -> dict[str, Any]:
     out["legs"] = legs
     out["plan_tables"] = plan_tables
     return out
+
+
+def _unassigned_reasons(ws: Workspace, plan_id: str) -> list[dict[str, Any]]:
+    """Why detainees of a plan were not assigned: reason, count and a few examples."""
+    try:
+        from casegraph.logistics.plans import plan_unassigned
+
+        with SHARED_CONNECTION:
+            rows = plan_unassigned(ws, plan_id)
+    except Exception:  # noqa: BLE001 - optional detail of the board
+        return []
+    by: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        d = by.setdefault(r["reason"] or "unknown", {"reason": r["reason"] or "unknown",
+                                                    "count": 0, "examples": []})
+        d["count"] += 1
+        if len(d["examples"]) < 3:
+            d["examples"].append(f"{r['person_id']}: {r['detail']}")
+    return sorted(by.values(), key=lambda d: -d["count"])

@@ -470,7 +470,8 @@ def _explain(ws: Any, a: str, b: str) -> dict[str, Any] | None:
         from casegraph.resolve.explain import explain_pair
     except ImportError:
         return None
-    res = explain_pair(ws, a, b)
+    with data.SHARED_CONNECTION:  # explain_pair uses ws.con (temp tables)
+        res = explain_pair(ws, a, b)
     return shape_explanation(res)
 
 
@@ -694,7 +695,8 @@ def review_page(request: Request, item: str | None = None, msg: str | None = Non
         current = None
         target = item or (queue[0]["review_id"] if queue else None)
         if target is not None:
-            current = rv.get_review(ws, p, str(target))
+            with data.SHARED_CONNECTION:  # the explanation inside uses ws.con
+                current = rv.get_review(ws, p, str(target))
     except backend.ServiceError as e:
         if isinstance(e, backend.NotFound):
             return _redirect("/ui/review", err=_msg(e))
@@ -800,7 +802,8 @@ def departures_page(request: Request) -> Response:
 
 # ---- logistics --------------------------------------------------------------------------------
 @router.get("/ui/logistics")
-def logistics_page(request: Request) -> Response:
+def logistics_page(request: Request, msg: str | None = None, err: str | None = None
+                   ) -> Response:
     p, r = _gate(request, "logistics.read")
     if r is not None:
         return r
@@ -808,7 +811,25 @@ def logistics_page(request: Request) -> Response:
     board = data.logistics_board(ws)
     backend.audit(ws, p, "logistics.read", [], detail={"facilities": len(board["facilities"]),
                                                        "legs": len(board["legs"])})
-    return render(request, "logistics.html", p, board=board)
+    return render(request, "logistics.html", p, board=board, msg=msg, err=err)
+
+
+@router.post("/ui/logistics/plans/{plan_id}/publish")
+async def publish_plan(request: Request, plan_id: str) -> Response:
+    p, _, r = await _post(request, "logistics.plan")
+    if r is not None:
+        return r
+    ws = backend.workspace(request)
+    try:
+        from casegraph.logistics.plans import PlanError, publish
+    except ImportError:
+        return _redirect("/ui/logistics", err="Transport planning is not installed.")
+    try:
+        with data.SHARED_CONNECTION:
+            res = publish(ws, plan_id, p.username, role=p.role)
+    except PlanError as e:
+        return _redirect("/ui/logistics", err=f"Plan {plan_id} not published: {_msg(e)}")
+    return _redirect("/ui/logistics", msg=_msg(str(res)) + ".")
 
 
 # ---- audit ------------------------------------------------------------------------------------
