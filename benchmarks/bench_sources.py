@@ -87,11 +87,13 @@ def main() -> None:
     print(f"wrote {n:,} rows ({csv_path.stat().st_size / 1e6:.0f} MB) in "
           f"{time.perf_counter() - t0:.1f}s")
     ws = Workspace(work / "ws")
-    t0 = time.perf_counter()
+    print(f"load average: {os.getloadavg()[0]:.1f}")
+    t0, c0 = time.perf_counter(), time.process_time()
     [r] = ingest_specs(ws, [work / "bookings.yaml"], progress=False)
-    t1 = time.perf_counter() - t0
+    t1, c1 = time.perf_counter() - t0, time.process_time() - c0
     print(f"ingest: {r.read:,} read, {r.accepted:,} accepted, {r.quarantined:,} quarantined, "
-          f"{r.with_issues:,} with dq issues in {t1:.1f}s ({r.read / t1:,.0f} rows/s)")
+          f"{r.with_issues:,} with dq issues in {t1:.1f}s wall, {c1:.1f}s CPU (all threads) "
+          f"({r.read / t1:,.0f} rows/s); load average before: {os.getloadavg()[0]:.1f}")
     t0 = time.perf_counter()
     [r2] = ingest_specs(ws, [work / "bookings.yaml"], progress=False)
     print(f"re-ingest identical: skipped={r2.skipped_identical} in {time.perf_counter() - t0:.1f}s")

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -23,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 from rich.console import Console
 from rich.progress import (
@@ -252,8 +254,9 @@ def ingest_spec(ws: Workspace, spec: SourceSpec, colmap: dict[str, str], *,
                     "count(*) filter (where __reason is null and dq_issues <> '[]') "
                     "from __cg_out").fetchall()[0]
             finally:
-                con.unregister("__cg_stage")
-                con.unregister("__cg_rawsrc")
+                for view in ("__cg_stage", "__cg_rawsrc"):
+                    with contextlib.suppress(duckdb.Error):  # an aborted transaction refuses
+                        con.unregister(view)
             accepted += a
             quarantined += q
             with_issues += w
@@ -286,6 +289,9 @@ def ingest_spec(ws: Workspace, spec: SourceSpec, colmap: dict[str, str], *,
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
+        for view in ("__cg_stage", "__cg_rawsrc"):
+            with contextlib.suppress(duckdb.Error):
+                con.unregister(view)
         raise
     report.accepted, report.quarantined = accepted, quarantined
     report.superseded, report.with_issues = superseded, with_issues
