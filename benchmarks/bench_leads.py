@@ -109,8 +109,6 @@ def scale(n: int, as_of: dt.date, workdir: Path) -> dict:
     dates = np.concatenate(dates)
     m = len(keys)
     types = dict(RECORDS_COLUMNS)
-    cols = {c: pa.nulls(m, type=pa.from_numpy_dtype(np.dtype("O")) if False else pa.string())
-            for c in RECORD_COLUMN_NAMES}
     data = {"source": pa.array([k.split(":")[0] for k in keys]),
             "record_id": pa.array([k.split(":")[1] for k in keys]),
             "kind": pa.array(kinds), "record_key": pa.array(keys),
@@ -135,14 +133,14 @@ def scale(n: int, as_of: dt.date, workdir: Path) -> dict:
             sel.append("case when kind = 'case_event' then d end")
         elif c == "event_type":
             sel.append("case when kind = 'case_event' then (['appeal_filed', 'stay_granted', "
-                       "'appeal_decided', 'petition_for_review_filed'])[1 + hash(record_key) % 4]"
+                       "'appeal_decided', 'petition_for_review_filed'])[(1 + hash(record_key) % 4)::bigint]"
                        " end")
         elif c == "outcome":
             sel.append("case when kind = 'case_event' then 'dismissed' end")
         elif c == "severity":
             sel.append("case when kind = 'conviction' then 'felony' end")
         elif c == "street_address":
-            sel.append("case when kind = 'location' then (hash(record_key) % 9000)::varchar "
+            sel.append("case when kind = 'location' then ((hash(record_key) % 9000)::bigint)::varchar "
                        "|| ' Main St' end")
         elif c == "postcode":
             sel.append("case when kind = 'location' then '77002' end")

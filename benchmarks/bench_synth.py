@@ -29,7 +29,9 @@ steps.append(("(end)", time.perf_counter() - last[0]))
 phases = {}
 for (name, _), (_, dt) in zip(steps, steps[1:]):
     phases[name] = round(dt, 2)
+ru = resource.getrusage(resource.RUSAGE_SELF)
 print(json.dumps({"people": n, "wall_s": round(wall, 2), "records": s.records,
+                  "cpu_s": round(ru.ru_utime + ru.ru_stime, 1),
                   "records_per_s": round(s.records / wall),
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
                   "phases": phases}))
@@ -50,7 +52,8 @@ def main() -> None:
             r = json.loads(res.stdout.strip().splitlines()[-1])
             size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
             r["output_mb"] = round(size / 2**20)
-            print(f"{n:>10,} people  {r['wall_s']:>7.1f} s  {r['records']:>11,} records  "
+            print(f"{n:>10,} people  {r['wall_s']:>7.1f} s wall  {r['cpu_s']:>7.1f} s cpu  "
+                  f"{r['records']:>11,} records  "
                   f"{r['records_per_s']:>9,} rec/s  peak {r['peak_rss_mb']:,} MB  "
                   f"output {r['output_mb']:,} MB")
             print("            phases: " + ", ".join(f"{k} {v}s" for k, v in r["phases"].items()))

@@ -28,7 +28,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from casegraph.departures.rules import CLAIMED, VERIFIED, departure_state
+from casegraph.departures.rules import CLAIMED, VERIFIED, DepartureState, departure_state
 from casegraph.ontology import PROTECTED_STATUS_TYPES
 from casegraph.policy.config import GatesPolicy
 from casegraph.policy.facts import Fact, PersonFacts, fact_date
@@ -96,6 +96,16 @@ class CaseView:
     known: list[Fact]
     orders: list[OrderState]
     events: list[Fact]
+
+    _departure: DepartureState | None = None
+
+    @property
+    def departure(self) -> DepartureState:
+        """The person's departure standing on the as-of date (computed once)."""
+        if self._departure is None:
+            self._departure = departure_state(self.known, self.as_of,
+                                              self.config.fact_link_threshold)
+        return self._departure
 
     def certain(self, f: Fact) -> bool:
         return f["link_probability"] >= self.config.fact_link_threshold
@@ -390,7 +400,7 @@ def not_already_resolved(cv: CaseView) -> GateResult:
         elif f["kind"] == "encounter" and (f["encounter_type"] or "").lower() \
                 in REMOVED_ENCOUNTER_TYPES:
             blockers.append((f, cv.certain(f), f"removed on {f['encounter_date']}"))
-    dep = departure_state(cv.known, cv.as_of, cv.config.fact_link_threshold)
+    dep = cv.departure
     if dep.status == VERIFIED and not dep.returned:
         blockers.append(({"record_key": dep.evidence[-1]}, dep.certain,
                          f"verified departed {dep.departure_date} ({dep.channel})"))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from casegraph.departures.rules import VERIFIED, departure_state
+from casegraph.departures.rules import VERIFIED
 from casegraph.policy.config import PriorityPolicy
 from casegraph.policy.gates import CaseView
 
@@ -73,7 +73,7 @@ def score_priority(cv: CaseView, cfg: PriorityPolicy) -> tuple[float, list[Contr
         out.append(Contribution("pending_charges", f"{len(pending)} pending",
                                 n * cfg.pending_charge_points))
 
-    dep = departure_state(mine, as_of, thr)
+    dep = cv.departure
     if dep.status == VERIFIED and dep.returned and cfg.prior_removal_points:
         out.append(Contribution("prior_removal_reentry",
                                 f"departed {dep.departure_date}, seen again after",

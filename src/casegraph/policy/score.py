@@ -161,7 +161,8 @@ def run_scoring(ws: Workspace, as_of: dt.date | None = None,
                                     ("person_id", "gate", "verdict", "reason", "evidence", "flags")}
     e_cols: dict[str, list[Any]] = {k: [] for k in ("person_id", "eligible", "blocking", "flags")}
     p_cols: dict[str, list[Any]] = {k: [] for k in ("person_id", "score", "contributions")}
-    dumps = json.dumps
+    def dumps(items: tuple[str, ...] | list[str], _d: Any = json.dumps) -> str:
+        return _d(list(items)) if items else "[]"
     n = 0
     for pf in iter_person_facts(ws):
         cv = case_view(pf, as_of, gcfg)
@@ -172,8 +173,8 @@ def run_scoring(ws: Workspace, as_of: dt.date | None = None,
             g_cols["gate"].append(r.gate)
             g_cols["verdict"].append(r.verdict)
             g_cols["reason"].append(r.reason)
-            g_cols["evidence"].append(dumps(list(r.evidence)))
-            g_cols["flags"].append(dumps(list(r.flags)))
+            g_cols["evidence"].append(dumps(r.evidence))
+            g_cols["flags"].append(dumps(r.flags))
             if r.verdict != PASS:
                 report.blocked[r.gate][r.verdict] += 1
         ok = is_eligible(results)
@@ -185,7 +186,8 @@ def run_scoring(ws: Workspace, as_of: dt.date | None = None,
         score, contribs = score_priority(cv, pcfg)
         p_cols["person_id"].append(pid)
         p_cols["score"].append(score)
-        p_cols["contributions"].append(dumps([c.as_dict() for c in contribs]))
+        p_cols["contributions"].append(json.dumps([c.as_dict() for c in contribs])
+                                       if contribs else "[]")
         report.persons += 1
         report.eligible += ok
         if ok:

@@ -1,0 +1,449 @@
+"""Search benchmark: build time, latency and recall on synthetic persons.
+
+    .venv/bin/python benchmarks/bench_search.py [--persons 1000000] [--queries 1000]
+                                                [--workspace DIR] [--keep] [--api]
+
+Generates persons directly in a scratch workspace (``records`` + ``person_records`` +
+``persons``, as resolution would leave them): every person has 1-3 records whose names
+vary by transliteration (Mohammed / Muhammad, Youssef / Yusuf), accents (Nguyễn) and
+aliases. Then measures:
+
+* index build (``search.service.reindex``: warehouse aggregation + documents + tantivy);
+* a mixed workload of queries, in process (``search.service.search``, highlighting included):
+  exact names, misspelled names (+ birth year), transliterated names (+ birth year),
+  identifiers with a one-edit typo, fielded queries; p50 / p95 / p99;
+* recall@10 of the true person for the misspelled and transliterated queries
+  (also name-only, without the year, for information);
+* the same workload through the HTTP API when ``casegraph.api.app.create_app`` exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import pickle
+import platform
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from casegraph.sources.normalise import normalise_text  # noqa: E402
+from casegraph.sources.schema import ensure_tables  # noqa: E402
+from casegraph.workspace import Workspace  # noqa: E402
+
+# Real transliteration groups (first = most common spelling).
+GIVEN_GROUPS = [
+    ["Mohammed", "Muhammad", "Mohamed", "Mohamad", "Muhammed", "Mohammad"],
+    ["Youssef", "Yusuf", "Yousef", "Yosef", "Youcef"], ["Ahmed", "Ahmad", "Ahmet"],
+    ["Hussein", "Husain", "Hossain", "Hussain"], ["Abdulrahman", "Abdelrahman", "Abd al-Rahman"],
+    ["Aleksandr", "Alexander", "Oleksandr", "Aleksander"], ["Sergey", "Sergei", "Serhiy"],
+    ["Dmitry", "Dmitri", "Dmytro"], ["Yevgeny", "Evgeny", "Evgeni"], ["Olga", "Olha"],
+    ["Katherine", "Catherine", "Kathryn", "Katharine"], ["Jorge", "George"],
+    ["José", "Jose"], ["María", "Maria"], ["Jesús", "Jesus"], ["Ramón", "Ramon"],
+    ["Sofía", "Sofia", "Sophia"], ["Lucía", "Lucia"], ["Andrés", "Andres"],
+    ["Fatima", "Fatimah", "Fatma"], ["Aisha", "Aysha", "Ayesha"], ["Khalid", "Khaled", "Halid"],
+    ["Omar", "Umar"], ["Osama", "Usama"], ["Mustafa", "Mostafa", "Moustafa"],
+    ["Ibrahim", "Ebrahim", "Ibraheem"], ["Yuri", "Yury", "Iurii"], ["Xavier", "Javier"],
+    ["Chen", "Chan"], ["Zhang", "Chang"], ["Wei", "Way"], ["Thi", "Thy"], ["Van", "Văn"],
+]
+FAMILY_GROUPS = [
+    ["Nguyễn", "Nguyen", "Nguen"], ["Trần", "Tran"], ["Lê", "Le"], ["Phạm", "Pham"],
+    ["García", "Garcia"], ["López", "Lopez"], ["Hernández", "Hernandez"], ["González", "Gonzalez"],
+    ["Rodríguez", "Rodriguez"], ["Martínez", "Martinez"], ["Pérez", "Perez"], ["Sánchez", "Sanchez"],
+    ["Ramírez", "Ramirez"], ["Gómez", "Gomez"], ["Díaz", "Diaz"], ["Muñoz", "Munoz"],
+    ["Rahman", "Rehman", "Rahmane"], ["Hussain", "Husain", "Hussein"], ["Khan", "Kahn"],
+    ["Al-Masri", "Almasri", "El Masri"], ["Haddad", "Hadad", "Hadded"],
+    ["Ivanov", "Ivanoff"], ["Petrov", "Petroff"], ["Kuznetsov", "Kouznetsov"],
+    ["Shevchenko", "Schewtschenko", "Ševčenko"], ["Tkachenko", "Tkatchenko"],
+    ["Zhou", "Chou"], ["Wang", "Wong"], ["Li", "Lee"], ["Huang", "Hwang", "Wong"],
+    ["Mendoza", "Mendosa"], ["Álvarez", "Alvarez"], ["Castillo", "Castilo"],
+]
+ONSETS = ["b", "d", "f", "g", "h", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "ch", "sh",
+          "kh", "th", "y", "j", "w", "br", "tr", "st", "gr", "qu"]
+VOWELS = ["a", "e", "i", "o", "u", "a", "e", "i", "o", "ou", "ai", "ei", "ia", "ee"]
+CODAS = ["", "", "", "n", "r", "l", "s", "m", "d", "t", "k", "ng", "sh"]
+NATIONALITIES = ["MX", "GT", "HN", "SV", "VN", "CN", "IN", "BD", "PK", "EG", "MA", "DZ", "SY",
+                 "IQ", "UA", "RU", "CO", "VE", "EC", "CU", "HT", "DO", "BR", "NG", "GH", "PH"]
+ACCENTS = {"a": "á", "e": "é", "i": "í", "o": "ó", "u": "ú", "n": "ñ"}
+TRANSLIT_RULES = [("ou", "u"), ("u", "ou"), ("ph", "f"), ("f", "ph"), ("kh", "h"), ("ee", "i"),
+                  ("y", "i"), ("i", "y"), ("c", "k"), ("k", "c"), ("sh", "sch"), ("w", "v"),
+                  ("j", "dj"), ("ch", "tch"), ("e", "a"), ("ai", "ay"), ("ei", "ey"),
+                  ("q", "k"), ("x", "ks"), ("z", "s"), ("s", "z")]
+
+
+def synth_names(rng: random.Random, n: int) -> list[str]:
+    out: set[str] = set()
+    while len(out) < n:
+        k = rng.choice((2, 2, 3, 3, 4))
+        s = "".join(rng.choice(ONSETS) + rng.choice(VOWELS) + (rng.choice(CODAS) if i == k - 1
+                    or rng.random() < 0.2 else "") for i in range(k))
+        if 4 <= len(s) <= 14:
+            out.add(s.capitalize())
+    return sorted(out)
+
+
+def translit_variant(name: str, groups: dict[str, list[str]], rng: random.Random) -> str:
+    """Another spelling of ``name`` that a different transliteration scheme would give."""
+    g = groups.get(name)
+    if g and len(g) > 1:
+        return rng.choice([x for x in g if x != name])
+    low = name.lower()
+    rules = [(a, b) for a, b in TRANSLIT_RULES if a in low[1:]]
+    rng.shuffle(rules)
+    for a, b in rules:
+        i = low.find(a, 1)
+        v = low[:i] + b + low[i + len(a):]
+        if v != low:
+            return v.capitalize()
+    i = rng.randrange(1, len(low))
+    if low[i] in ACCENTS:
+        return (low[:i] + ACCENTS[low[i]] + low[i + 1:]).capitalize()
+    return (low[:i] + low[i] + low[i:]).capitalize()  # doubled letter
+
+
+def typo(word: str, rng: random.Random) -> str:
+    """One random edit (substitution, deletion, insertion, transposition)."""
+    w = word.lower()
+    if len(w) < 4:
+        return w
+    i = rng.randrange(1, len(w) - 1)
+    op = rng.choice(("sub", "del", "ins", "swap"))
+    letters = "abcdefghijklmnoprstuvyz"
+    if op == "sub":
+        return w[:i] + rng.choice([c for c in letters if c != w[i]]) + w[i + 1:]
+    if op == "del":
+        return w[:i] + w[i + 1:]
+    if op == "ins":
+        return w[:i] + rng.choice(letters) + w[i:]
+    return w[:i] + w[i + 1] + w[i] + w[i + 2:] if w[i] != w[i + 1] else w[:i] + "x" + w[i + 1:]
+
+
+def digit_typo(v: str, rng: random.Random) -> str:
+    i = rng.randrange(len(v))
+    if rng.random() < 0.5 and i < len(v) - 1 and v[i] != v[i + 1]:
+        return v[:i] + v[i + 1] + v[i] + v[i + 2:]
+    return v[:i] + rng.choice([d for d in "0123456789" if d != v[i]]) + v[i + 1:]
+
+
+def generate(ws: Workspace, n: int, seed: int = 7) -> dict:
+    """Write ``n`` persons with their records; returns the truth used by the workload."""
+    rng = random.Random(seed)
+    nrng = np.random.default_rng(seed)
+    given = [g[0] for g in GIVEN_GROUPS] + synth_names(rng, 1500)
+    family = [g[0] for g in FAMILY_GROUPS] + synth_names(random.Random(seed + 1), 5000)
+    groups = {x: g for g in GIVEN_GROUPS + FAMILY_GROUPS for x in g}
+    cities = [c.capitalize() for c in synth_names(random.Random(seed + 2), 400)]
+    # Zipf-ish popularity so that common names are common
+    gw = 1.0 / np.arange(1, len(given) + 1) ** 0.6
+    fw = 1.0 / np.arange(1, len(family) + 1) ** 0.6
+    gi = nrng.choice(len(given), n, p=gw / gw.sum())
+    fi = nrng.choice(len(family), n, p=fw / fw.sum())
+    fi2 = np.where(nrng.random(n) < 0.2, nrng.choice(len(family), n, p=fw / fw.sum()), -1)
+    dob = (np.datetime64("1950-01-01") + nrng.integers(0, 55 * 365, n)).astype("datetime64[D]")
+    anum = nrng.permutation(900_000_000)[:n] + 100_000_000 if n <= 900_000_000 else None
+    nat = nrng.choice(len(NATIONALITIES), n)
+    city = nrng.choice(len(cities), n)
+    has_pp = nrng.random(n) < 0.5
+    has_phone = nrng.random(n) < 0.5
+    nrec = nrng.choice([1, 2, 3], n, p=[0.5, 0.35, 0.15])
+    pids = [f"P-{i:07d}" for i in range(n)]
+
+    rec = {k: [] for k in ("source", "record_id", "kind", "given_name", "family_name",
+                           "name_aliases", "birth_date", "nationality", "a_number",
+                           "passport_number", "phone", "locality", "person_id")}
+    dobs = dob.astype(str).tolist()
+    for i in range(n):
+        g, f = given[gi[i]], family[fi[i]]
+        if fi2[i] >= 0:
+            f = f + " " + family[fi2[i]]
+        for r in range(int(nrec[i])):
+            gg, ff, alias = g, f, None
+            if r > 0:
+                u = rng.random()
+                if u < 0.3:
+                    gg = translit_variant(g, groups, rng)
+                elif u < 0.45:
+                    ff = " ".join(translit_variant(x, groups, rng) for x in f.split())
+                elif u < 0.55:
+                    alias = f"{rng.choice(given)} {f}"
+            rec["source"].append(("eid", "ident", "jail")[r])
+            rec["record_id"].append(str(i))
+            rec["kind"].append(("person", "encounter", "encounter")[r])
+            rec["given_name"].append(gg)
+            rec["family_name"].append(ff)
+            rec["name_aliases"].append(alias)
+            rec["birth_date"].append(dobs[i])
+            rec["nationality"].append(NATIONALITIES[nat[i]])
+            rec["a_number"].append(f"{anum[i]:09d}" if r == 0 or rng.random() < 0.5 else None)
+            rec["passport_number"].append(f"{'XGKP'[i % 4]}{(anum[i] * 7) % 10_000_000:07d}"
+                                          if has_pp[i] and r == 0 else None)
+            rec["phone"].append(f"({200 + i % 700}) 555-{i % 10000:04d}"
+                                if has_phone[i] and r != 1 else None)
+            rec["locality"].append(cities[city[i]])
+            rec["person_id"].append(pids[i])
+    df = pd.DataFrame(rec)
+    df["birth_date"] = pd.to_datetime(df["birth_date"]).dt.date
+    df["record_key"] = df["source"] + ":" + df["record_id"]
+    for col in ("given_name", "family_name", "name_aliases", "locality"):
+        uniq = {v: normalise_text(v) for v in df[col].dropna().unique()}
+        df[f"{col}_norm"] = df[col].map(uniq)
+    df["full_name_norm"] = (df["given_name_norm"] + " " + df["family_name_norm"])
+    df["is_current"] = True
+    df["batch_id"] = "bench"
+    df["loaded_at"] = dt.datetime(2026, 1, 1)
+    ensure_tables(ws)
+    con = ws.con
+    con.register("bench_df", df)
+    cols = [c for c in df.columns if c != "person_id"]
+    con.execute(f"insert into records by name select {', '.join(cols)} from bench_df")
+    con.execute("""create or replace table person_records as
+        select record_key, source, record_id, kind, person_id, 1.0 as match_probability
+        from bench_df""")
+    first = df.drop_duplicates("person_id")
+    con.register("first_df", first)
+    con.execute("""create or replace table persons as
+        select f.person_id, c.n as record_count, 0.95 as confidence, f.given_name, f.family_name,
+               f.given_name || ' ' || f.family_name as full_name, null::varchar as middle_name,
+               f.birth_date, null::varchar as sex, f.nationality, null::varchar as birth_country,
+               f.a_number, f.passport_number, null::varchar as fbi_number,
+               '{}'::json as provenance, 'bench' as run_id
+        from first_df f join (select person_id, count(*) n from bench_df group by 1) c
+          using (person_id)""")
+    con.unregister("bench_df")
+    con.unregister("first_df")
+    return {"given": [given[x] for x in gi], "family": [
+        family[fi[i]] + (" " + family[fi2[i]] if fi2[i] >= 0 else "") for i in range(n)],
+        "dob": dobs, "anum": [f"{a:09d}" for a in anum], "pp": [
+            f"{'XGKP'[i % 4]}{(anum[i] * 7) % 10_000_000:07d}" if has_pp[i] else None
+            for i in range(n)], "groups": groups, "pids": pids}
+
+
+def workload(truth: dict, nq: int, seed: int = 11) -> list[tuple[str, str, str]]:
+    """(category, query, true person id)."""
+    rng = random.Random(seed)
+    n = len(truth["pids"])
+    per = nq // 5
+    out: list[tuple[str, str, str]] = []
+
+    def pick() -> int:
+        return rng.randrange(n)
+
+    for _ in range(per):
+        i = pick()
+        out.append(("exact", f"{truth['given'][i]} {truth['family'][i]}", truth["pids"][i]))
+    for _ in range(per):
+        i = pick()
+        g, f = truth["given"][i], truth["family"][i]
+        if rng.random() < 0.5 and len(g) >= 4:
+            g = typo(g, rng)
+        else:
+            parts = f.split()
+            parts[0] = typo(parts[0], rng) if len(parts[0]) >= 4 else parts[0]
+            f = " ".join(parts)
+        out.append(("misspelled", f"{g} {f} {truth['dob'][i][:4]}", truth["pids"][i]))
+    for _ in range(per):
+        i = pick()
+        g, f = truth["given"][i], truth["family"][i]
+        if rng.random() < 0.5:
+            g = translit_variant(g, truth["groups"], rng)
+        else:
+            f = " ".join(translit_variant(x, truth["groups"], rng) for x in f.split())
+        out.append(("transliterated", f"{g} {f} {truth['dob'][i][:4]}", truth["pids"][i]))
+    for _ in range(per):
+        i = pick()
+        if truth["pp"][i] and rng.random() < 0.3:
+            pp = truth["pp"][i]
+            out.append(("identifier_typo", pp[0] + digit_typo(pp[1:], rng), truth["pids"][i]))
+        else:
+            out.append(("identifier_typo", digit_typo(truth["anum"][i], rng), truth["pids"][i]))
+    for k in range(nq - 4 * per):
+        i = pick()
+        form = k % 4
+        if form == 0:
+            q = f"a:{truth['anum'][i]}"
+        elif form == 1:
+            q = f"dob:{truth['dob'][i]} {truth['family'][i]}"
+        elif form == 2:
+            q = f'name:"{truth["given"][i]} {truth["family"][i]}" dob:{truth["dob"][i][:4]}'
+        else:
+            q = f"{truth['given'][i]} {truth['family'][i]} dob:{truth['dob'][i]}"
+        out.append(("fielded", q, truth["pids"][i]))
+    rng.shuffle(out)
+    return out
+
+
+def pct(xs: list[float], p: float) -> float:
+    return float(np.percentile(np.array(xs), p)) if xs else float("nan")
+
+
+def run_workload(fn, queries) -> tuple[list[float], dict[str, list[bool]]]:
+    lat: list[float] = []
+    found: dict[str, list[bool]] = {}
+    for cat, q, pid in queries:
+        t0 = time.perf_counter()
+        ids = fn(q)
+        lat.append((time.perf_counter() - t0) * 1000)
+        found.setdefault(cat, []).append(pid in ids)
+    return lat, found
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--persons", type=int, default=1_000_000)
+    ap.add_argument("--queries", type=int, default=1000)
+    ap.add_argument("--workspace", type=Path, default=None)
+    ap.add_argument("--keep", action="store_true", help="keep the scratch workspace")
+    ap.add_argument("--generate-only", action="store_true")
+    ap.add_argument("--no-api", action="store_true", help="skip the HTTP API measurement")
+    args = ap.parse_args()
+
+    from casegraph.search import service
+
+    tmp = args.workspace or Path(tempfile.mkdtemp(prefix="bench-search-"))
+    ws = Workspace(tmp)
+    res: dict = {"persons": args.persons, "date": dt.datetime.now(dt.UTC).isoformat()[:19],
+                 "machine": f"{os.cpu_count()} cores, {platform.machine()}, "
+                            f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB"}
+    try:
+        t0 = time.perf_counter()
+        truth_file = tmp / "bench-truth.pkl"
+        if truth_file.exists() and ws.has_table("persons"):  # --workspace reused
+            truth = pickle.loads(truth_file.read_bytes())
+        else:
+            truth = generate(ws, args.persons)
+            truth_file.write_bytes(pickle.dumps(truth))
+        res["generate_s"] = round(time.perf_counter() - t0, 1)
+        if args.generate_only:
+            return
+        res["records"] = ws.con.execute("select count(*) from records").fetchall()[0][0]
+        print(f"generated {args.persons} persons / {res['records']} records "
+              f"in {res['generate_s']} s", flush=True)
+
+        t0 = time.perf_counter()
+        n = service.reindex(ws)
+        res["build_s"] = round(time.perf_counter() - t0, 1)
+        res["index_mb"] = round(sum(f.stat().st_size for f in ws.index_dir.rglob("*")
+                                    if f.is_file()) / 2**20)
+        print(f"index build: {n} persons in {res['build_s']} s ({res['index_mb']} MiB)",
+              flush=True)
+
+        queries = workload(truth, args.queries)
+
+        def inproc(q: str) -> list[str]:
+            return [h.person_id for h in service.search(ws, q, limit=10, role="analyst")]
+
+        for q in queries[:50]:  # warm-up (mmap, caches)
+            inproc(q[1])
+        lat, found = run_workload(inproc, queries)
+        res["inproc_ms"] = {"p50": round(pct(lat, 50), 2), "p95": round(pct(lat, 95), 2),
+                            "p99": round(pct(lat, 99), 2), "mean": round(statistics.mean(lat), 2)}
+        res["recall_at_10"] = {c: round(sum(v) / len(v), 4) for c, v in found.items()}
+        mt = found["misspelled"] + found["transliterated"]
+        res["recall_at_10_misspelled_transliterated"] = round(sum(mt) / len(mt), 4)
+        per_cat: dict[str, list[float]] = {}
+        for (cat, _q, _p), ms in zip(queries, lat):
+            per_cat.setdefault(cat, []).append(ms)
+        res["inproc_p99_by_category_ms"] = {c: round(pct(v, 99), 2) for c, v in per_cat.items()}
+        print("in-process latency ms:", res["inproc_ms"], flush=True)
+        print("recall@10:", res["recall_at_10"], flush=True)
+
+        # name-only variants of the fuzzy queries (informational: common names tie)
+        name_only = [(c, " ".join(q.split()[:-1]), p) for c, q, p in queries
+                     if c in ("misspelled", "transliterated")]
+        _lat2, found2 = run_workload(inproc, name_only)
+        res["recall_at_10_name_only"] = {c: round(sum(v) / len(v), 4) for c, v in found2.items()}
+        print("recall@10 without birth year:", res["recall_at_10_name_only"], flush=True)
+
+        if not args.no_api:
+            res["api"] = bench_api(ws, queries)
+            print("API:", res["api"], flush=True)
+    finally:
+        ws.close()
+        if not args.keep and args.workspace is None:
+            shutil.rmtree(tmp, ignore_errors=True)
+    print(json.dumps(res, indent=2))
+
+
+def bench_api(ws: Workspace, queries) -> dict:
+    """The same workload through the HTTP API (TestClient: in-process ASGI, no network)."""
+    try:
+        from casegraph.api.app import create_app
+    except ImportError as e:
+        return {"skipped": f"no API yet ({e})"}
+    try:
+        from fastapi.testclient import TestClient
+    except Exception as e:  # pragma: no cover
+        return {"skipped": f"no TestClient ({e})"}
+    try:
+        client = TestClient(create_app(ws))
+        headers = api_login(ws, client)
+    except Exception as e:
+        return {"skipped": f"API setup failed: {type(e).__name__}: {e}"}
+    path = api_search_path(client)
+    if path is None:
+        return {"skipped": "no search route in the API"}
+
+    def call(q: str) -> list[str]:
+        r = client.get(path, params={"q": q, "limit": 10,
+                                     "purpose": "benchmark of the search endpoint"},
+                       headers=headers)
+        if r.status_code != 200:
+            raise RuntimeError(f"{r.status_code}: {r.text[:200]}")
+        body = r.json()
+        items = body if isinstance(body, list) else body.get("results") or body.get("hits") or []
+        return [h["person_id"] for h in items]
+
+    try:
+        for q in queries[:20]:
+            call(q[1])
+        lat, found = run_workload(call, queries)
+    except Exception as e:
+        return {"skipped": f"API search failed: {e}"}
+    return {"path": path, "p50": round(pct(lat, 50), 2), "p95": round(pct(lat, 95), 2),
+            "p99": round(pct(lat, 99), 2),
+            "recall_at_10": {c: round(sum(v) / len(v), 4) for c, v in found.items()}}
+
+
+def api_search_path(client) -> str | None:
+    spec = client.get("/openapi.json").json()
+    for p in spec.get("paths", {}):
+        if "search" in p and "{" not in p:
+            return p
+    return None
+
+
+def api_login(ws: Workspace, client) -> dict:
+    """Create an analyst user and log in (governance API); bearer header."""
+    from casegraph.governance import users
+
+    name, pw = "bench-analyst", "bench-analyst-password-123"
+    try:
+        users.create_user(ws, name, pw, "analyst")
+    except Exception:
+        pass
+    spec = client.get("/openapi.json").json()
+    login = next((p for p in spec.get("paths", {}) if "login" in p or "token" in p), None)
+    if login is None:
+        return {}
+    r = client.post(login, json={"username": name, "password": pw})
+    if r.status_code >= 400:
+        r = client.post(login, data={"username": name, "password": pw})
+    body = r.json()
+    tok = body.get("token") or body.get("access_token")
+    return {"Authorization": f"Bearer {tok}"} if tok else {}
+
+
+if __name__ == "__main__":
+    main()
