@@ -7,14 +7,15 @@ Inputs (tolerating absence of every optional one):
   ``*_norm``), aliases, birth date, identifiers, locality, nationality;
 * ``eligibility`` (policy room): the latest run's verdict per person;
 * ``cases`` in the operational store (cases room): whether the person has an open case.
+
+DuckDB does the heavy lifting (aggregation per person, the display payload as JSON);
+Python adds what must agree with the query side exactly: normalised name tokens,
+phonetic keys and identifier forms.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import re
-from collections.abc import Iterable, Iterator
-from functools import lru_cache
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,41 +30,38 @@ CLOSED_CASE_STATUSES = ("closed", "cancelled", "canceled", "completed", "complet
                         "released", "resolved", "rejected", "departed", "archived")
 
 MAX_DISPLAY_NAMES = 12
-_ALIAS_SPLIT = re.compile(r"\s*[;|]\s*")
+
+#: persons columns read when present (architecture.md); absent ones read as NULL
+PERSON_COLUMNS = ("full_name", "given_name", "middle_name", "family_name", "birth_date",
+                  "nationality", "record_count", "confidence",
+                  *dict.fromkeys(IDENTIFIER_FIELDS.values()))
+
+_ALIASES = ("list_transform(string_split(coalesce({a}, ''), ';'), lambda x: nullif(trim(x), ''))")
 
 _AGG_SQL = """
 select pr.person_id as person_id,
   count(*) as n_records,
-  list_distinct(flatten(list([r.full_name,
-      nullif(concat_ws(' ', r.given_name, r.middle_name, r.family_name), ''),
-      r.name_aliases]))) as names_raw,
+  list_distinct(flatten(list(list_concat([r.full_name,
+      nullif(concat_ws(' ', r.given_name, r.middle_name, r.family_name), '')],
+      {aliases})))) as names_raw,
   list_distinct(flatten(list([r.full_name_norm,
-      nullif(concat_ws(' ', r.given_name_norm, r.middle_name_norm, r.family_name_norm), ''),
-      r.name_aliases_norm]))) as names_norm,
+      nullif(concat_ws(' ', r.given_name_norm, r.middle_name_norm, r.family_name_norm), '')])))
+      as names_norm,
   list(distinct cast(r.birth_date as varchar)) filter (where r.birth_date is not null) as dobs,
   {ident_aggs},
   list(distinct r.locality) filter (where r.locality is not null) as localities_raw,
   list(distinct r.locality_norm) filter (where r.locality_norm is not null) as localities,
-  list(distinct r.nationality) filter (where r.nationality is not null) as nats
+  list(distinct upper(r.nationality)) filter (where r.nationality is not null) as nats
 from person_records pr join current_records r on r.record_key = pr.record_key
 {where}
 group by pr.person_id
 """
 
 
-def _ident_aggs() -> str:
-    return ",\n  ".join(
-        f"list(distinct r.{col}) filter (where r.{col} is not null) as id_{f}"
-        for f, col in IDENTIFIER_FIELDS.items())
-
-
-def _has_rows(ws: Workspace, table: str) -> bool:
-    return ws.has_table(table) or _has_view(ws, table)
-
-
-def _has_view(ws: Workspace, name: str) -> bool:
+def _relation_exists(ws: Workspace, name: str) -> bool:
     return bool(ws.con.execute(
-        "select 1 from information_schema.tables where table_name = ?", [name]).fetchall())
+        "select 1 from information_schema.tables where table_name = ? and table_schema = 'main'",
+        [name]).fetchall())
 
 
 def persons_exist(ws: Workspace) -> bool:
@@ -72,26 +70,16 @@ def persons_exist(ws: Workspace) -> bool:
     return bool(ws.con.execute("select count(*) from persons").fetchall()[0][0])
 
 
-def latest_eligibility(ws: Workspace, person_ids: list[str] | None = None) -> dict[str, bool]:
-    """person_id -> eligible, from the latest scoring run (empty when never scored)."""
+def latest_eligibility_run(ws: Workspace) -> str | None:
     if not ws.has_table("eligibility"):
-        return {}
-    run = None
+        return None
     if ws.has_table("score_runs"):
         rows = ws.con.execute(
             "select run_id from score_runs order by created_at desc limit 1").fetchall()
-        run = rows[0][0] if rows else None
-    if run is None:
-        rows = ws.con.execute("select max(run_id) from eligibility").fetchall()
-        run = rows[0][0] if rows else None
-    if run is None:
-        return {}
-    sql = "select person_id, eligible from eligibility where run_id = ?"
-    params: list[Any] = [run]
-    if person_ids is not None:
-        sql += " and person_id in (select unnest(?))"
-        params.append(person_ids)
-    return {pid: bool(e) for pid, e in ws.con.execute(sql, params).fetchall() if e is not None}
+        if rows:
+            return rows[0][0]
+    rows = ws.con.execute("select max(run_id) from eligibility").fetchall()
+    return rows[0][0] if rows else None
 
 
 def open_case_persons(ws: Workspace) -> set[str]:
@@ -117,94 +105,85 @@ def open_case_persons(ws: Workspace) -> set[str]:
             if (status or "").strip().lower() not in CLOSED_CASE_STATUSES}
 
 
-@lru_cache(maxsize=500_000)
-def _norm(v: str) -> str | None:
-    return normalise_text(v)
+_TOKEN_NORM: dict[str, str] = {}
 
 
-def _split_aliases(values: Iterable[str | None]) -> list[str]:
-    out: list[str] = []
-    for v in values:
-        if not v:
-            continue
-        for part in _ALIAS_SPLIT.split(str(v)):
-            part = " ".join(part.split())
-            if part:
-                out.append(part)
-    return out
-
-
-def _canon_name(p: dict[str, Any]) -> str | None:
-    if p.get("full_name"):
-        return " ".join(str(p["full_name"]).split())
-    parts = [p.get(k) for k in ("given_name", "middle_name", "family_name")]
-    s = " ".join(str(x) for x in parts if x)
-    return s or None
-
-
-def _iso(v: Any) -> str | None:
-    if v is None:
-        return None
-    if isinstance(v, (dt.date, dt.datetime)):
-        return v.isoformat()[:10]
-    return str(v)[:10]
-
-
-def make_doc(p: dict[str, Any], a: dict[str, Any] | None, eligible: bool | None,
-             open_case: bool) -> IndexDoc:
-    """One index document from a ``persons`` row ``p`` and its aggregated records ``a``."""
-    a = a or {}
-    pid = str(p["person_id"])
-    canon = _canon_name(p)
-    raw_names = _split_aliases(([canon] if canon else []) + list(a.get("names_raw") or []))
-    raw_names = list(dict.fromkeys(raw_names))
-    norm_names: list[str] = []
-    for v in list(a.get("names_norm") or []) + raw_names:
-        n = _norm(v) if v else None
+def _norm_name(v: str) -> str:
+    """``normalise_text(v)``, computed token by token with a cache (names reuse tokens)."""
+    out = []
+    cache = _TOKEN_NORM
+    for t in v.split():
+        n = cache.get(t)
+        if n is None:
+            if len(cache) > 1_000_000:
+                cache.clear()
+            n = cache[t] = normalise_text(t) or ""
         if n:
-            norm_names.append(n)
-    norm_names = list(dict.fromkeys(norm_names))
-    toks = {t for n in norm_names for t in n.split()}
-    phon = sorted({k for t in toks for k in phonetic_keys(t)})
+            out.append(n)
+    return " ".join(out)
 
-    dobs = [d for d in dict.fromkeys([_iso(p.get("birth_date"))] + list(a.get("dobs") or []))
-            if d]
-    idents: dict[str, list[str]] = {}
-    display_ids: dict[str, list[str]] = {}
-    for f, col in IDENTIFIER_FIELDS.items():
-        vals = [v for v in dict.fromkeys([p.get(col)] + list(a.get(f"id_{f}") or [])) if v]
-        if not vals:
-            continue
-        forms: list[str] = []
-        for v in vals:
-            forms.extend(norm_identifier(f, str(v)))
-        if forms:
-            idents[f] = list(dict.fromkeys(forms))
-            display_ids[col] = [str(v) for v in vals]
-    nats = [n for n in dict.fromkeys([p.get("nationality")] + list(a.get("nats") or [])) if n]
-    nats = [str(n).upper() for n in nats]
-    localities = [x for x in dict.fromkeys(a.get("localities") or []) if x]
-    rc = p.get("record_count") or a.get("n_records") or 0
-    conf = p.get("confidence")
-    payload = {
-        "person_id": pid,
-        "full_name": canon or (raw_names[0] if raw_names else None),
-        "names": raw_names[:MAX_DISPLAY_NAMES],
-        "birth_date": dobs[0] if dobs else None,
-        "birth_dates": dobs,
-        "nationality": nats[0] if nats else None,
-        "nationalities": nats,
-        "identifiers": display_ids,
-        "localities": list(dict.fromkeys(a.get("localities_raw") or []))[:10],
-        "record_count": int(rc),
-        "confidence": float(conf) if conf is not None else None,
-        "eligible": eligible,
-        "open_case": open_case,
-    }
-    return IndexDoc(person_id=pid, names_norm=norm_names, names_raw=raw_names, phonetic=phon,
-                    birth_dates=dobs, identifiers=idents, localities=localities,
-                    nationalities=nats, eligible=eligible, open_case=open_case,
-                    record_count=int(rc), payload=payload)
+
+def documents_sql(ws: Workspace, *, filtered: bool) -> str:
+    """One row per person: index inputs + the display payload (JSON) built by DuckDB."""
+    pcols = {r[0] for r in ws.con.execute(
+        "select column_name from information_schema.columns where table_name = 'persons' "
+        "and table_schema = 'main'").fetchall()}
+
+    def pc(c: str) -> str:
+        return f"p.{c}" if c in pcols else "null"
+
+    has_links = ws.has_table("person_records") and _relation_exists(ws, "current_records")
+    pwhere = "where list_contains(?, p.person_id)" if filtered else ""
+    canon = (f"coalesce({pc('full_name')}, nullif(concat_ws(' ', {pc('given_name')}, "
+             f"{pc('middle_name')}, {pc('family_name')}), ''))")
+    dob = f"cast({pc('birth_date')} as varchar)"
+    nat = f"upper({pc('nationality')})"
+    if has_links:
+        aggs = ",\n  ".join(
+            f"list(distinct r.{col}) filter (where r.{col} is not null) as id_{f}"
+            for f, col in IDENTIFIER_FIELDS.items())
+        awhere = "where list_contains(?, pr.person_id)" if filtered else ""
+        agg = _AGG_SQL.format(ident_aggs=aggs, where=awhere, aliases=_ALIASES.format(
+            a="r.name_aliases"))
+        src = f"persons p left join ({agg}) a on a.person_id = p.person_id"
+        A = "a."
+    else:
+        src = "persons p"
+        A = None
+
+    def al(col: str) -> str:  # an aggregated list column, or an empty list without links
+        return f"coalesce({A}{col}, [])" if A else "[]::varchar[]"
+
+    ids = {f: f"list_distinct(list_prepend({pc(col)}, {al('id_' + f)}))"
+           for f, col in IDENTIFIER_FIELDS.items()}
+    id_json = ", ".join(f"'{col}': {ids[f]}" for f, col in IDENTIFIER_FIELDS.items())
+    # canonical name first, then every other variant
+    names = (f"list_filter(list_concat([{canon}], list_filter({al('names_raw')}, "
+             f"lambda x: x is distinct from {canon})), lambda x: x is not null)")
+    dobs = f"list_distinct(list_prepend({dob}, {al('dobs')}))"
+    nats = f"list_distinct(list_prepend({nat}, {al('nats')}))"
+    rc = f"coalesce({pc('record_count')}, {A + 'n_records' if A else 'null'}, 0)"
+    return f"""
+select p.person_id as person_id, {names} as names_raw, {al('names_norm')} as names_norm,
+  {dobs} as dobs, {nats} as nats, {al('localities')} as localities, {rc} as record_count,
+  {", ".join(f"{ids[f]} as id_{f}" for f in IDENTIFIER_FIELDS)},
+  to_json({{'person_id': p.person_id,
+           'full_name': coalesce({canon}, {names}[1]),
+           'names': {names}[1:{MAX_DISPLAY_NAMES}],
+           'birth_date': coalesce({dob}, {dobs}[1]),
+           'birth_dates': {dobs},
+           'nationality': coalesce({nat}, {nats}[1]),
+           'nationalities': {nats},
+           'identifiers': {{{id_json}}},
+           'localities': {al('localities_raw')}[1:10],
+           'record_count': {rc},
+           'confidence': cast({pc('confidence')} as double)}})::varchar as payload
+from {src}
+{pwhere}
+"""
+
+
+_IDENT_FIELDS = tuple(IDENTIFIER_FIELDS)
 
 
 def iter_documents(ws: Workspace, person_ids: list[str] | None = None,
@@ -212,28 +191,57 @@ def iter_documents(ws: Workspace, person_ids: list[str] | None = None,
     """Documents of every person (or of ``person_ids`` that still exist)."""
     if not ws.has_table("persons"):
         return
-    elig = latest_eligibility(ws, person_ids)
+    run = latest_eligibility_run(ws)
+    elig: dict[str, bool] = {}
+    if run is not None:
+        elig = {pid: bool(e) for pid, e in ws.con.execute(
+            "select person_id, eligible from eligibility where run_id = ? "
+            "and eligible is not null", [run]).fetchall()}
     open_cases = open_case_persons(ws)
-    has_links = ws.has_table("person_records") and _has_rows(ws, "current_records")
-    where_p = "where p.person_id in (select unnest(?))" if person_ids is not None else ""
-    params: list[Any] = [person_ids] if person_ids is not None else []
-    if has_links:
-        where_a = "where pr.person_id in (select unnest(?))" if person_ids is not None else ""
-        agg = _AGG_SQL.format(ident_aggs=_ident_aggs(), where=where_a)
-        sql = (f"with agg as ({agg}) select p.*, a.* exclude (person_id) from persons p "
-               f"left join agg a on a.person_id = p.person_id {where_p}")
-        params = params * 2
-    else:
-        sql = f"select p.* from persons p {where_p}"
+    filtered = person_ids is not None
+    sql = documents_sql(ws, filtered=filtered)
+    params = [list(person_ids)] * sql.count("list_contains(?") if filtered else []
     cur = ws.con.cursor()
     try:
         reader = cur.sql(sql, params=params).to_arrow_reader(batch_size)
-        agg_cols = {"n_records", "names_raw", "names_norm", "dobs", "localities_raw",
-                    "localities", "nats", *(f"id_{f}" for f in IDENTIFIER_FIELDS)}
         for batch in reader:
-            for row in batch.to_pylist():
-                pid = str(row["person_id"])
-                a = {k: row.get(k) for k in agg_cols if k in row}
-                yield make_doc(row, a, elig.get(pid), pid in open_cases)
+            c = batch.to_pydict()
+            idcols = [c[f"id_{f}"] for f in _IDENT_FIELDS]
+            for i, pid in enumerate(c["person_id"]):
+                yield _doc(pid, c["names_raw"][i], c["names_norm"][i], c["dobs"][i],
+                           c["nats"][i], c["localities"][i], c["record_count"][i],
+                           [col[i] for col in idcols], c["payload"][i], elig.get(pid),
+                           pid in open_cases)
     finally:
         cur.close()
+
+
+def _doc(pid: str, names_raw: list, names_norm: list, dobs: list, nats: list,
+         localities: list, record_count: Any, id_values: list, payload: str,
+         eligible: bool | None, open_case: bool) -> IndexDoc:
+    raw = [v for v in names_raw if v]
+    norms = dict.fromkeys(v for v in names_norm if v)
+    for v in raw:
+        n = _norm_name(v)
+        if n:
+            norms[n] = None
+    toks = {t for n in norms for t in n.split()}
+    phon = sorted({k for t in toks for k in phonetic_keys(t)})
+    idents: dict[str, list[str]] = {}
+    for f, vals in zip(_IDENT_FIELDS, id_values):
+        if vals:
+            forms: dict[str, None] = {}
+            for v in vals:
+                if v:
+                    for x in norm_identifier(f, v):
+                        forms[x] = None
+            if forms:
+                idents[f] = list(forms)
+    # eligibility and open case change between builds; add them to the stored payload
+    extra = (',"eligible":' + ("null" if eligible is None else "true" if eligible else "false")
+             + ',"open_case":' + ("true" if open_case else "false") + "}")
+    return IndexDoc(person_id=pid, names_norm=list(norms), names_raw=raw, phonetic=phon,
+                    birth_dates=[d for d in dobs if d], identifiers=idents,
+                    localities=[x for x in localities if x],
+                    nationalities=[x for x in nats if x], eligible=eligible, open_case=open_case,
+                    record_count=int(record_count or 0), payload=payload[:-1] + extra)

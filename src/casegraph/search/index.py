@@ -57,7 +57,7 @@ class IndexDoc:
     eligible: bool | None = None
     open_case: bool = False
     record_count: int = 0
-    payload: dict[str, Any] = field(default_factory=dict)
+    payload: dict[str, Any] | str = field(default_factory=dict)  # JSON text accepted
 
 
 @dataclass
@@ -195,7 +195,9 @@ class TantivyPersonIndex(PersonIndex):
         doc.add_text("eligible", _yn(d.eligible))
         doc.add_text("open_case", "yes" if d.open_case else "no")
         doc.add_unsigned("record_count", int(d.record_count or 0))
-        doc.add_bytes("payload", json.dumps(d.payload, default=str, separators=(",", ":")).encode())
+        payload = d.payload if isinstance(d.payload, str) else json.dumps(
+            d.payload, default=str, separators=(",", ":"))
+        doc.add_bytes("payload", payload.encode())
         return doc
 
     def build(self, docs: Iterable[IndexDoc], progress: Any = None) -> int:

@@ -116,7 +116,10 @@ class ParsedQuery:
 
 def norm_identifier(field_name: str | None, value: str) -> list[str]:
     """Index/query forms of an identifier value (first = canonical form)."""
-    v = fold_accents(str(value)).strip()
+    v = str(value)
+    if not v.isascii():
+        v = fold_accents(v)
+    v = v.strip()
     if not v:
         return []
     if field_name == "email" or (field_name is None and "@" in v):

@@ -198,11 +198,14 @@ def highlight(pq: ParsedQuery, p: Mapping[str, Any], masked: frozenset[str] = fr
     out: dict[str, str] = {}
     qnames = pq.name_tokens
     if qnames:
-        best, best_n = None, 0
+        phrases = [" ".join(c.tokens) for c in pq.clauses if c.kind == "phrase"]
+        best, best_n = None, 0.0
         for name in p.get("names") or []:
             snip, n = _mark(str(name), lambda t: any(_token_matches(t, q) for q in qnames))
-            if n > best_n:
-                best, best_n = snip, n
+            norm = normalise_text(str(name)) or ""
+            score = n + 0.5 * sum(1 for ph in phrases if ph in norm)
+            if n and score > best_n:
+                best, best_n = snip, score
         if best:
             out["name"] = best
     dobs = [] if "birth_date" in masked else list(p.get("birth_dates") or [])
