@@ -76,6 +76,7 @@ class ZipPool:
     zip: np.ndarray
     city: np.ndarray
     state: np.ndarray
+    county: np.ndarray
     lat: np.ndarray
     lon: np.ndarray
     weight: np.ndarray
@@ -96,6 +97,7 @@ def zip_pool() -> ZipPool:
         zip=np.array([r["zip_code"] for r in rows], dtype=object),
         city=np.array([r["city"] for r in rows], dtype=object),
         state=state,
+        county=np.array([r.get("county") or f"{r['city']} County" for r in rows], dtype=object),
         lat=np.array([float(r["lat"]) for r in rows]),
         lon=np.array([float(r["long"]) for r in rows]),
         weight=w / w.sum(),

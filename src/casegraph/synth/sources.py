@@ -214,7 +214,7 @@ def enforcement_subjects(pop: Population, rng: np.random.Generator) -> Source:
         "birth_country": S(pop.nationality[p]), "citizenship": S(pop.nationality[p]),
         "a_number": a, "passport_no": S(pop.passport[p]),
         "passport_country": S(np.where(pop.passport[p] != "", pop.nationality[p], "")),
-        "fbi_no": maybe(rng, pop.fbi[p], 0.3),
+        "fbi_no": maybe(rng, pop.fbi[p], 0.3), "phone": maybe(rng, pop.phone[p], 0.5),
     }
     return Source("enforcement_subjects", "person", "enforcement_subjects.parquet", "parquet",
                   "subject_id", "SUBJ-", {
@@ -222,7 +222,8 @@ def enforcement_subjects(pop: Population, rng: np.random.Generator) -> Source:
                       "family_name": "last_name", "birth_date": "dob", "sex": "sex",
                       "birth_country": "birth_country", "nationality": "citizenship",
                       "a_number": "a_number", "passport_number": "passport_no",
-                      "passport_country": "passport_country", "fbi_number": "fbi_no"},
+                      "passport_country": "passport_country", "fbi_number": "fbi_no",
+                      "phone": "phone"},
                   cols, p, "Agency subject index (Parquet, split names, typed dates)",
                   noise=merge(ns, ds, ast))
 
@@ -348,7 +349,9 @@ def county_bookings(pop: Population, rng: np.random.Generator, bk: dict) -> Sour
     hl = pa.array(homeless)
     cols = {
         "BOOKING_NO": None, "NAME": name, "DOB": fmt_date(d, "%m/%d/%Y"), "SEX": S(pop.sex[p]),
-        "BOOKED": fmt_date(when, "%m/%d/%Y"), "AGENCY": S(COUNTIES[rng.integers(0, len(COUNTIES), len(p))]),
+        "BOOKED": fmt_date(when, "%m/%d/%Y"),
+        "AGENCY": pc.if_else(hl, S(COUNTIES[rng.integers(0, len(COUNTIES), len(p))]),
+                             S(geo.zip_pool().county[z] + " Sheriff's Office")),
         "CHARGES": S(OFFENSES[bk["off"], 3]), "CHARGE_STATUS": S(bk["status"]),
         "ADDRESS": pc.if_else(hl, pa.scalar("TRANSIENT"), addr),
         "CITY": pc.if_else(hl, null, city), "ST": pc.if_else(hl, null, st),
@@ -418,18 +421,21 @@ def utility_accounts(pop: Population, rng: np.random.Generator) -> Source:
     p, k, when = _observations(pop, rng, 0.6, 0.35)
     g, m, f, ns = person_names(pop, p, rng, NameNoise(variant=0.15, typo=0.04, swap=0.03,
                                                        drop_middle=0.9))
+    d, ds = dob(pop, p, rng, DateNoise(0.03, 0.02, 0.01, 0.5))  # DOB only from credit checks
     addr, z = street_address(pop, p, k, rng, "long")
     city, st, zp = place(z)
     cols = {"ACCOUNT_NO": None, "CUSTOMER_NAME": join(g, m, f), "SERVICE_ADDRESS": addr,
             "CITY": city, "STATE": st, "ZIP": zp,
-            "SERVICE_START": fmt_date(when, "%m/%d/%Y"), "PHONE": maybe(rng, pop.phone[p], 0.7)}
+            "SERVICE_START": fmt_date(when, "%m/%d/%Y"), "PHONE": maybe(rng, pop.phone[p], 0.7),
+            "DOB": fmt_date(d, "%m/%d/%Y")}
     return Source("utility_accounts", "location", "utility_accounts.csv", "csv", "ACCOUNT_NO",
                   "UA", {"full_name": "CUSTOMER_NAME", "street_address": "SERVICE_ADDRESS",
                          "locality": "CITY", "region": "STATE", "postcode": "ZIP",
                          "observed_on": {"column": "SERVICE_START", "format": "%m/%d/%Y"},
-                         "location_kind": {"value": "utility"}, "phone": "PHONE"},
+                         "location_kind": {"value": "utility"}, "phone": "PHONE",
+                         "birth_date": {"column": "DOB", "format": "%m/%d/%Y"}},
                   cols, p, "Utility service accounts (CSV, 'First Last' names, service address)",
-                  noise=ns)
+                  noise=merge(ns, ds))
 
 
 def dmv_licences(pop: Population, rng: np.random.Generator) -> Source:
@@ -492,11 +498,13 @@ def mail_forwarding(pop: Population, rng: np.random.Generator) -> Source:
     addr, z = street_address(pop, p, k, rng, "long")
     city, st, zp = place(z)
     cols = {"request_no": None, "name": join(g, m, f), "new_address": addr, "city": city,
-            "state": st, "zip": zp, "effective": fmt_date(when, "%Y-%m-%d")}
+            "state": st, "zip": zp, "effective": fmt_date(when, "%Y-%m-%d"),
+            "phone": maybe(rng, pop.phone[p], 0.4)}
     return Source("mail_forwarding", "location", "mail_forwarding.psv", "csv", "request_no",
                   "MF", {"full_name": "name", "street_address": "new_address",
                          "locality": "city", "region": "state", "postcode": "zip",
-                         "observed_on": "effective", "location_kind": {"value": "mail"}},
+                         "observed_on": "effective", "location_kind": {"value": "mail"},
+                         "phone": "phone"},
                   cols, p, "Change-of-address requests (pipe-delimited, the new address)",
                   delimiter="|", noise=ns)
 
