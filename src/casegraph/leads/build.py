@@ -220,6 +220,8 @@ def score_candidates(obs: list[Observation], as_of: dt.date, cfg: LeadsPolicy,
         cands.append({
             "address": a.display, "place_key": a.building_key, "place_type":
                 "workplace" if workplace else "residence",
+            "locality": a.city.title() or None, "region": a.state.upper() or None,
+            "postcode": a.zip5 or None,
             "latitude": a.latitude, "longitude": a.longitude, "geocode_precision": a.precision,
             "confidence": conf, "newest_evidence": newest.isoformat() if newest else None,
             "age_days": age, "sources": sorted(by_source), "observations": len(group),
