@@ -56,7 +56,8 @@ class _UF:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
-def cluster(nodes: Iterable[str], edges: list[tuple[str, str, float]], *,
+def cluster(nodes: Iterable[str], edges: list[tuple[str, str, float]]
+            | list[tuple[str, str, float, float]], *,
             pair_scores: dict[tuple[str, str], float] | None = None,
             a_number: dict[str, str | None] | None = None,
             must_link: Iterable[tuple[str, str]] = (),
@@ -69,8 +70,9 @@ def cluster(nodes: Iterable[str], edges: list[tuple[str, str, float]], *,
 
     Args:
         nodes: every record key to place (unlinked ones become singletons).
-        edges: scored pairs (key_l, key_r, match_probability) at or above the threshold
-            (lower ones are ignored here but may be passed in ``pair_scores``).
+        edges: scored pairs (key_l, key_r, match_probability[, match_weight]) at or above
+            the threshold (lower ones are ignored here but may be passed in
+            ``pair_scores``); the weight orders links whose probabilities both round to 1.
         pair_scores: every scored pair {(min_key, max_key): p}, including weak ones; used
             for the density test. Defaults to the edges.
         a_number: record key -> cleaned valid A-number (or None).
@@ -91,9 +93,13 @@ def cluster(nodes: Iterable[str], edges: list[tuple[str, str, float]], *,
     """
     a_number = a_number or {}
     scores: dict[tuple[str, str], float] = dict(pair_scores or {})
-    for l, r, p in edges:
+    weight: dict[tuple[str, str], float] = {}
+    for e in edges:
+        l, r, p = e[0], e[1], e[2]
         k = (l, r) if l < r else (r, l)
         scores[k] = max(p, scores.get(k, 0.0))
+        if len(e) > 3:
+            weight[k] = e[3]  # type: ignore[misc]
     cannot = {((l, r) if l < r else (r, l)) for l, r in cannot_link}
     must = [((l, r) if l < r else (r, l)) for l, r in must_link]
     hsame = [((l, r) if l < r else (r, l)) for l, r in human_same]
@@ -120,6 +126,7 @@ def cluster(nodes: Iterable[str], edges: list[tuple[str, str, float]], *,
         cannot_of[l].add(r)
         cannot_of[r].add(l)
     rejected: list[tuple[str, str, float, str]] = []
+    alias: dict[str, str] = {}
 
     def conflict(ra: str, rb: str) -> str | None:
         small, big = (ra, rb) if len(members[ra]) <= len(members[rb]) else (rb, ra)
@@ -131,7 +138,7 @@ def cluster(nodes: Iterable[str], edges: list[tuple[str, str, float]], *,
             return "two records of a source that holds one record per person"
         for a in anums[ra]:
             for b in anums[rb]:
-                if a_numbers_conflict(a, b):
+                if alias.get(a, a) != alias.get(b, b) and a_numbers_conflict(a, b):
                     return "different A-numbers"
         return None
 
@@ -164,6 +171,14 @@ def cluster(nodes: Iterable[str], edges: list[tuple[str, str, float]], *,
             rejected.append((l, r, 1.0, why))
             continue
         merge(ra, rb)
+    # A-numbers a human joined are aliases of one person from now on (a clerical error
+    # gave the person a second number): they no longer conflict with each other
+    alias: dict[str, str] = {}
+    for root, nums in anums.items():
+        if len(nums) > 1:
+            first = min(nums)
+            for a in nums:
+                alias[a] = first
     for l, r in sorted(set(must)):
         ra, rb = uf.find(l), uf.find(r)
         if ra == rb:
@@ -174,9 +189,10 @@ def cluster(nodes: Iterable[str], edges: list[tuple[str, str, float]], *,
             continue
         merge(ra, rb)
 
-    ordered = sorted(((p, l, r) for (l, r), p in scores.items() if p >= link_threshold),
-                     key=lambda t: (-t[0], t[1], t[2]))
-    for p, l, r in ordered:
+    # strongest first; the match weight breaks ties where probabilities saturate at 1.0
+    ordered = sorted(((p, weight.get((l, r), 0.0), l, r) for (l, r), p in scores.items()
+                      if p >= link_threshold), key=lambda t: (-t[0], -t[1], t[2], t[3]))
+    for p, _w, l, r in ordered:
         if l not in nodes or r not in nodes:
             continue
         ra, rb = uf.find(l), uf.find(r)

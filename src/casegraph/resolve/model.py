@@ -45,20 +45,20 @@ def _jw(col: str) -> str:
     return f'jaro_winkler_similarity("{col}_l", "{col}_r")'
 
 
-def given_name_comparison() -> dict[str, Any]:
+def given_name_comparison(tf: float = 1.0) -> dict[str, Any]:
+    g = {"tf_adjustment_column": "given_norm", "tf_adjustment_weight": tf}
     return {
         "output_column_name": "given_name",
         "comparison_description": "given names: exact (TF), swapped, transliteration key, "
                                   "first token, fuzzy, phonetic, initial",
         "comparison_levels": [
             _null("given_norm"),
-            _lvl('"given_norm_l" = "given_norm_r"', "exact", 0.70, 0.004,
-                 tf_adjustment_column="given_norm", tf_adjustment_weight=1.0),
+            _lvl('"given_norm_l" = "given_norm_r"', "exact", 0.70, 0.004, **g),
             _lvl(SWAP_SQL, "given/family swapped", 0.02, 0.0006,
                  fix_m_probability=True, fix_u_probability=True),
-            _lvl('"given_key_l" = "given_key_r"', "same transliteration key", 0.08, 0.002),
-            _lvl('"given_tk_l" = "given_tk_r"', "first name token agrees", 0.04, 0.004),
-            _lvl(f'{_jw("given_norm")} >= 0.92', "jaro-winkler >= 0.92", 0.05, 0.004),
+            _lvl('"given_key_l" = "given_key_r"', "same transliteration key", 0.08, 0.002, **g),
+            _lvl('"given_tk_l" = "given_tk_r"', "first name token agrees", 0.04, 0.004, **g),
+            _lvl(f'{_jw("given_norm")} >= 0.92', "jaro-winkler >= 0.92", 0.05, 0.004, **g),
             _lvl('"given_ph_l" = "given_ph_r"', "phonetic key agrees", 0.02, 0.005),
             _lvl('least(length("given_norm_l"), length("given_norm_r")) >= 3 AND '
                  '(contains("given_norm_l", "given_norm_r") OR contains("given_norm_r", "given_norm_l"))',
@@ -73,21 +73,21 @@ def given_name_comparison() -> dict[str, Any]:
     }
 
 
-def family_name_comparison() -> dict[str, Any]:
+def family_name_comparison(tf: float = 1.0) -> dict[str, Any]:
+    f = {"tf_adjustment_column": "family_norm", "tf_adjustment_weight": tf}
     return {
         "output_column_name": "family_name",
         "comparison_description": "family names: exact (TF), swapped, transliteration key, "
                                   "one edit, any token of a compound name, phonetic",
         "comparison_levels": [
             _null("family_norm"),
-            _lvl('"family_norm_l" = "family_norm_r"', "exact", 0.75, 0.002,
-                 tf_adjustment_column="family_norm", tf_adjustment_weight=1.0),
+            _lvl('"family_norm_l" = "family_norm_r"', "exact", 0.75, 0.002, **f),
             _lvl(SWAP_SQL, "given/family swapped", 0.02, 0.0006,
                  fix_m_probability=True, fix_u_probability=True),
-            _lvl('"family_key_l" = "family_key_r"', "same transliteration key", 0.06, 0.001),
+            _lvl('"family_key_l" = "family_key_r"', "same transliteration key", 0.06, 0.001, **f),
             _lvl('damerau_levenshtein("family_norm_l", "family_norm_r") <= 1 OR '
                  f'{_jw("family_norm")} >= 0.94', "one edit / jaro-winkler >= 0.94",
-                 0.06, 0.002),
+                 0.06, 0.002, **f),
             _lvl('len(list_intersect("family_toks_l", "family_toks_r")) > 0',
                  "a token of a compound name agrees", 0.04, 0.002),
             _lvl('"family_ph_l" = "family_ph_r"', "phonetic key agrees", 0.02, 0.003),
@@ -187,10 +187,12 @@ def contact_comparison() -> dict[str, Any]:
     }
 
 
-def comparisons() -> list[dict[str, Any]]:
+def comparisons(tf: float = 1.0) -> list[dict[str, Any]]:
+    """The model's comparisons; ``tf`` scales the term-frequency adjustments of names
+    (0 on workspaces too small for frequencies to mean anything)."""
     return [
-        given_name_comparison(),
-        family_name_comparison(),
+        given_name_comparison(tf),
+        family_name_comparison(tf),
         birth_date_comparison(),
         identifier_comparison("a_number", "A-number", 0.93),
         identifier_comparison("passport", "passport number", 0.85),
@@ -236,10 +238,11 @@ def blocking_rules() -> list[Any]:
     ]
 
 
-def settings(prior: float = 1e-4, *, explain: bool = False) -> SettingsCreator:
+def settings(prior: float = 1e-4, *, explain: bool = False, tf: float = 1.0
+             ) -> SettingsCreator:
     return SettingsCreator(
         link_type="dedupe_only",
-        comparisons=comparisons(),
+        comparisons=comparisons(tf),
         blocking_rules_to_generate_predictions=blocking_rules(),
         probability_two_random_records_match=prior,
         retain_matching_columns=True,

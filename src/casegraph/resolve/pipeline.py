@@ -193,8 +193,8 @@ def _cluster_pairs(ws: Workspace, cfg: ResolveConfig, nodes_sql: str,
     same = [p for p in same if p[0] in node_set and p[1] in node_set]
     diff = [p for p in diff if p[0] in node_set and p[1] in node_set]
     diff_set = set(diff)
-    pos = [(l, r, p, must) for l, r, p, must in _fetch(
-        ws, f"select l, r, p, must from {pairs_table} where p >= ? or must",
+    pos = [(l, r, p, must, w) for l, r, p, must, w in _fetch(
+        ws, f"select l, r, p, must, mw from {pairs_table} where p >= ? or must",
         [cfg.link_threshold]) if (l, r) not in diff_set]
     # candidate components over positive edges and human "same" decisions
     parent: dict[str, str] = {}
@@ -233,8 +233,8 @@ def _cluster_pairs(ws: Workspace, cfg: ResolveConfig, nodes_sql: str,
             src = k.split(":", 1)[0]
             if src in cfg.unique_sources:
                 excl[k] = src
-    edges = [(l, r, p) for l, r, p, must in pos if not must]
-    musts = [(l, r) for l, r, p, must in pos if must]
+    edges = [(l, r, p, w) for l, r, p, must, w in pos if not must]
+    musts = [(l, r) for l, r, p, must, w in pos if must]
     res = cluster(list(parent), edges, pair_scores=pair_scores, a_number=anum,
                   must_link=musts, human_same=same, cannot_link=diff, exclusive_source=excl,
                   link_threshold=cfg.link_threshold, min_density=cfg.min_density,
@@ -523,7 +523,8 @@ def _run_full(ws: Workspace, cfg: ResolveConfig, run_id: str, n: int, ph: _Phase
         return report
     with ph.phase("train"):
         prior = min(0.5, max(1e-7, 1.0 / max(n, 2)))
-        linker, _sdf, _api = rmodel.make_linker(ws, INPUT_TABLE, rmodel.settings(prior))
+        tf = 1.0 if n >= cfg.min_train_records else 0.0
+        linker, _sdf, _api = rmodel.make_linker(ws, INPUT_TABLE, rmodel.settings(prior, tf=tf))
         tr = rmodel.train(linker, n, min_records=cfg.min_train_records)
         report.trained = tr.trained
         report.notes.extend(tr.notes)
