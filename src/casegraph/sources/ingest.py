@@ -223,6 +223,7 @@ def ingest_spec(ws: Workspace, spec: SourceSpec, colmap: dict[str, str], *,
 
     raw_cols = ", ".join(f"{ident(c)} := {ident(c)}" for c in raw_table.column_names)
     accepted = quarantined = with_issues = 0
+    issue_counts: dict[str, tuple[int, str, str]] = {}
     # DuckDB's own progress bar would print over ours (and into piped output).
     con.execute("set enable_progress_bar = false")
     con.execute("begin transaction")
@@ -253,6 +254,14 @@ def ingest_spec(ws: Workspace, spec: SourceSpec, colmap: dict[str, str], *,
                     "count(*) filter (where __reason is not null), "
                     "count(*) filter (where __reason is null and dq_issues <> '[]') "
                     "from __cg_out").fetchall()[0]
+                if w:
+                    for fname, cnt, value, problem in con.execute(
+                            "select j->>'field', count(*), min(j->>'value'), min(j->>'problem') "
+                            "from (select unnest(from_json(dq_issues, '[\"json\"]')) as j "
+                            "from __cg_out where __reason is null and dq_issues <> '[]') "
+                            "group by 1").fetchall():
+                        prev = issue_counts.get(fname, (0, value, problem))
+                        issue_counts[fname] = (prev[0] + cnt, prev[1], prev[2])
             finally:
                 for view in ("__cg_stage", "__cg_rawsrc"):
                     with contextlib.suppress(duckdb.Error):  # an aborted transaction refuses
@@ -268,6 +277,9 @@ def ingest_spec(ws: Workspace, spec: SourceSpec, colmap: dict[str, str], *,
                         [batch_id, spec.source, m.row_number, m.reason,
                          json.dumps({"_line": m.text[:4000]}), now])
             quarantined += 1
+        for fname, (cnt, value, problem) in sorted(issue_counts.items()):
+            report.notices.append(f"{fname}: {cnt:,} value(s) did not parse (kept raw, null in "
+                                  f"the record), e.g. {value!r}: {problem}")
         superseded = con.execute(
             "update records set is_current = false where source = ? and is_current "
             "and batch_id <> ? and record_id in (select record_id from records "
