@@ -164,13 +164,13 @@ def plans_cmd(workspace: WorkspaceOpt,
 
         ws = _open(workspace)
         t = Table(title="Transport plans")
-        for c in ("plan", "created", "horizon", "objective", "status", "solver", "moved",
-                  "seats used", "published by"):
+        t.add_column("plan", no_wrap=True)
+        for c in ("horizon", "objective", "status", "solver", "moved", "seats used",
+                  "published by"):
             t.add_column(c)
         for p in list_plans(ws, limit):
-            t.add_row(p["plan_id"], f"{p['created_at']:%Y-%m-%d %H:%M}",
-                      f"{p['date_from']} .. {p['date_to']}", p["objective"], p["status"],
-                      p["solver_status"], f"{p['moved']:,}/{p['detainees']:,}",
+            t.add_row(p["plan_id"], f"{p['date_from']}..{p['date_to']:%m-%d}", p["objective"],
+                      p["status"], p["solver_status"], f"{p['moved']:,}/{p['detainees']:,}",
                       _pct(p["seat_utilisation"]), p["published_by"] or "")
         console.print(t)
 
