@@ -277,13 +277,18 @@ def build_leads(ws: Workspace, run_id: str | None = None, *, progress: Progress 
     report.eligible = len(elig)
     obs, family = _load_observations(ws, as_of) if elig else ({}, {})
 
-    # persons per address (unit level), counting unrelated people: distinct family names
+    # persons at each address (unit level) now: the address is their latest home, or they were
+    # seen there within the staleness window. Unrelated people = distinct family names.
     shared: dict[str, set[str]] = defaultdict(set)
     for pid, olist in obs.items():
+        who = (family.get(pid) or pid).lower()
+        homes = [o for o in olist if o.kind not in cfg.workplace_kinds and o.observed_on]
+        if homes:
+            shared[max(homes, key=lambda o: o.observed_on).address.unit_key].add(who)
         for o in olist:
             age = (as_of - o.observed_on).days if o.observed_on else None
-            if age is None or age <= cfg.stale_after_days:
-                shared[o.address.unit_key].add((family.get(pid) or pid).lower())
+            if age is not None and age <= cfg.stale_after_days:
+                shared[o.address.unit_key].add(who)
     shared_counts = {k: len(v) for k, v in shared.items() if len(v) > 1}
     sites = None
     if cfg.sensitive_sites.enabled and elig:

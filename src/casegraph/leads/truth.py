@@ -45,6 +45,8 @@ class TruthReport:
     top1: int = 0
     top3: int = 0
     no_candidate: int = 0
+    # safeguard flags on correct top candidates: (flagged, truly) counts
+    flag_agreement: dict[str, Counter] = field(default_factory=dict)
 
     @staticmethod
     def _pct(a: int, b: int) -> float | None:
@@ -65,6 +67,9 @@ class TruthReport:
             "address_top1_pct": p(self.top1, self.address_checked),
             "address_top3_pct": p(self.top3, self.address_checked),
             "no_candidate": self.no_candidate,
+            "flags_on_correct_top1": {k: {"flagged_and_true": c["tp"], "flagged_not_true": c["fp"],
+                                          "missed": c["fn"]}
+                                      for k, c in self.flag_agreement.items()},
         }
 
     def __rich__(self) -> Table:
@@ -88,6 +93,9 @@ class TruthReport:
         t.add_row("true current address is the top candidate",
                   f"{pct(d['address_top1_pct'])} of {self.address_checked:,}")
         t.add_row("true current address in the top 3", pct(d["address_top3_pct"]))
+        for k, c in self.flag_agreement.items():
+            t.add_row(f"flag {k} on correct top candidates",
+                      f"{c['tp']} right, {c['fp']} extra, {c['fn']} missed")
         return t
 
 
@@ -156,7 +164,17 @@ def check_against_truth(ws: Workspace, truth: str | Path, run_id: str | None = N
             rep.no_candidate += 1
             continue
         keys = [c["place_key"] for c in cands]
-        rep.top1 += a is not None and keys[0] == a.building_key
+        hit = a is not None and keys[0] == a.building_key
+        rep.top1 += hit
         rep.top3 += a is not None and a.building_key in keys[:3]
+        if hit:
+            for flag, col in (("sensitive_site", "sensitive_site_near"),
+                              ("shared_address", "shared_address")):
+                if col not in tp:
+                    continue
+                truly = tp[col].lower() == "true"
+                got = flag in cands[0]["flags"]
+                c = rep.flag_agreement.setdefault(flag, Counter())
+                c["tp" if got and truly else "fp" if got else "fn" if truly else "tn"] += 1
     rep.eligible_with_lead = len(covered)
     return rep

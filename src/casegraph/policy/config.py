@@ -67,7 +67,7 @@ class LeadsPolicy(_Strict):
     default_reliability: float = Field(0.4, ge=0, le=1)
     reliability_by_source: dict[str, float] = Field(default_factory=dict)
     repeat_weight: float = Field(0.15, ge=0, le=1)
-    shared_address_min_persons: int = Field(5, ge=2)
+    shared_address_min_persons: int = Field(2, ge=2)
     workplace_kinds: tuple[str, ...] = ("employment",)
     workplace_last: bool = True
     sensitive_sites: SensitiveSitesPolicy = SensitiveSitesPolicy()
