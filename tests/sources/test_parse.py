@@ -196,3 +196,11 @@ def test_a_number_cleaning(cases):
 
 def test_unit_words_are_lower_case():
     assert all(w == w.lower() for w in UNIT_WORDS)
+
+
+def test_countries_codes_names_demonyms():
+    nat = IDENTITY_BY_NAME["nationality"]
+    out = parse_values(nat, ["mx", "MEX", "Mexico", "Salvadoran", "El Salvador", "South Korea",
+                             "NA", "XX", "Atlantis"])
+    assert [v for v, _ in out] == ["MX", "MX", "MX", "SV", "SV", "KR", "NA", None, None]
+    assert out[7][1] is None and "unknown country" in out[8][1]

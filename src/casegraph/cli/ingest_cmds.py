@@ -43,11 +43,10 @@ def ingest(
 ) -> None:
     """Load source files described by spec YAML files into the workspace.
 
-    Every spec is validated first (kind, fields, columns, date formats): a bad spec stops
-    the command before anything is written. Each source then loads as one atomic batch;
-    re-loading an unchanged file does nothing. Rows that cannot be records go to
-    quarantine (see `casegraph quarantine`); read = accepted + quarantined.
-    """
+    Every spec is validated first (kind, fields, columns, date formats): a bad spec stops the command before anything is written. Each source then loads as one atomic batch; re-loading an unchanged file does nothing.
+
+    Rows that cannot be records go to quarantine (see `casegraph quarantine`); read = accepted + quarantined. Spec format: examples/README.md.
+    """  # noqa: E501
     from casegraph.sources.ingest import IngestError, ingest_specs
     from casegraph.sources.spec import SpecError
 
