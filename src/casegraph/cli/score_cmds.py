@@ -126,11 +126,11 @@ def _cell(r: dict[str, Any], c: str) -> Any:
 def register(app: typer.Typer) -> None:
     """Add this room's commands to the main app."""
 
-    @app.command("score")
+    @app.command("score", help="Evaluate every person's legal gates and priority on a date "
+                               "and print eligible / blocked counts per gate. Stored per run "
+                               "with the as-of date and the policy version.")
     def score_cmd(workspace: WorkspaceOpt, as_of: AsOfOpt = None, policy: PolicyOpt = None,
                   purpose: PurposeOpt = None) -> None:
-        """Evaluate every person's legal gates and priority on a date; print eligible and
-        blocked counts per gate. Results are stored per run with the policy version."""
         with fail_cleanly(), _user_errors():
             day = _as_of(as_of)
             ws = _open(workspace)
@@ -140,7 +140,9 @@ def register(app: typer.Typer) -> None:
                       detail={"as_of": rep.as_of.isoformat(), "policy_version": rep.policy_version,
                               "persons": rep.persons, "eligible": rep.eligible})
 
-    @app.command("leads")
+    @app.command("leads", help="Location leads for the eligible persons of the latest scoring "
+                               "run, best first (priority, then location confidence), with "
+                               "address, reasons and flags. Builds them if the run has none.")
     def leads_cmd(
         workspace: WorkspaceOpt,
         top: Annotated[int, typer.Option("--top", "-n", min=1,
@@ -154,8 +156,6 @@ def register(app: typer.Typer) -> None:
             "--rebuild", help="Rebuild the latest run's leads even if they exist.")] = False,
         purpose: PurposeOpt = None,
     ) -> None:
-        """Location leads for eligible persons (latest scoring run), best first: priority,
-        location confidence, address and flags. Builds them when the run has none yet."""
         with fail_cleanly(), _user_errors():
             if fmt not in ("table", "csv", "json"):
                 raise UserError(f"--format must be table, csv or json, not {fmt!r}")
@@ -216,14 +216,14 @@ def register(app: typer.Typer) -> None:
                 console.print(t)
 
     dep_app = typer.Typer(invoke_without_command=True, no_args_is_help=False,
-                          help="Classify persons as verified / claimed departed "
-                               "(`departures report` for counts and a chart).")
+                          help="Classify every person with departure evidence as "
+                               "verified_departed (official channel) or claimed_departed "
+                               "(self-report only). `departures report` prints counts by "
+                               "month, channel and nationality and writes a chart.")
 
     @dep_app.callback()
     def departures_cmd(ctx: typer.Context, workspace: WorkspaceOpt, as_of: AsOfOpt = None,
                        purpose: PurposeOpt = None) -> None:
-        """Link departure records to persons (through resolution) and classify each person:
-        verified_departed (official channel) or claimed_departed (self-report only)."""
         if ctx.invoked_subcommand is not None:
             return
         with fail_cleanly(), _user_errors():
