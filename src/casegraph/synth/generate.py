@@ -154,8 +154,10 @@ def generate(people: int, out_dir: str | Path, *, seed: int = 7,
         ncur = int((~np.isnat(pop.facts["book_in"])).sum())
         facility_of[det.person[:ncur]] = fac_ids[det_fac[:ncur]]
         removable = np.logical_and.reduce([gates[g] for g in GATES[:5]])
-        legs = S_.transport_legs(pop, _rng(seed, "transport_legs"),
-                                 pop.nationality[custody & removable], fac)
+        f_ = pop.facts
+        flyable = (custody & removable & (f_["travel_document"] == "ready")
+                   & ~f_["medical_hold"] & ~f_["legal_hold"])
+        legs = S_.transport_legs(pop, _rng(seed, "transport_legs"), pop.nationality[flyable], fac)
         sites, near = S_.sensitive_sites(pop, _rng(seed, "sensitive_sites"))
         for src in (det, fac, legs, sites):
             emit(src)

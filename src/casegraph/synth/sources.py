@@ -499,7 +499,7 @@ def mail_forwarding(pop: Population, rng: np.random.Generator) -> Source:
     city, st, zp = place(z)
     cols = {"request_no": None, "name": join(g, m, f), "new_address": addr, "city": city,
             "state": st, "zip": zp, "effective": fmt_date(when, "%Y-%m-%d"),
-            "phone": maybe(rng, pop.phone[p], 0.4)}
+            "phone": maybe(rng, pop.phone[p], 0.6)}
     return Source("mail_forwarding", "location", "mail_forwarding.psv", "csv", "request_no",
                   "MF", {"full_name": "name", "street_address": "new_address",
                          "locality": "city", "region": "state", "postcode": "zip",
@@ -714,10 +714,11 @@ def _zip_in(rng: np.random.Generator, state: str) -> int:
     return int(idx[rng.integers(0, len(idx))])
 
 
-def transport_legs(pop: Population, rng: np.random.Generator, removable_nat: np.ndarray,
+def transport_legs(pop: Population, rng: np.random.Generator, flyable_nat: np.ndarray,
                    fac: Source) -> Source:
-    """Legs over the 14 days after as-of, sized to the removable detainees by country."""
-    countries, counts = np.unique(removable_nat, return_counts=True) if len(removable_nat) \
+    """Legs over the 14 days after as-of, sized to the detainees who could fly (removable,
+    travel document ready, no hold), by country."""
+    countries, counts = np.unique(flyable_nat, return_counts=True) if len(flyable_nat) \
         else (np.array(["MX"], dtype=object), np.array([10]))
     fac_ids = np.asarray(fac.columns["facility_id"].to_pylist(), dtype=object)
     fac_states = np.asarray(fac.columns["state"].to_pylist(), dtype=object)
@@ -726,10 +727,12 @@ def transport_legs(pop: Population, rng: np.random.Generator, removable_nat: np.
         border = fac_ids
     airports = np.array([a[0] for a in geo.AIRPORTS], dtype=object)
     rows: list[tuple] = []
-    top = set(countries[np.argsort(-counts, kind="stable")[:2]])
+    top = set(countries[np.argsort(-counts, kind="stable")[:1]])
     for c, k in zip(countries, counts):
-        demand = int(k * rng.uniform(0.6, 1.1))
-        first = c in top  # the main destinations always get a charter (often under-filled)
+        # seats for roughly the detainees who could fly (some countries over-, some
+        # under-served), so a good plan fills most seats and a poor one does not
+        demand = int(np.ceil(k * rng.uniform(0.8, 1.15)))
+        first = c in top and demand >= 15  # the main destination gets a charter
         while demand > 0:
             r = rng.random()
             if first:
@@ -740,7 +743,7 @@ def transport_legs(pop: Population, rng: np.random.Generator, removable_nat: np.
             elif c == "MX" and r < 0.35:
                 mode, seats, origin = "bus", 45, border[rng.integers(0, len(border))]
                 cost = float(rng.integers(3500, 8000))
-            elif demand >= 25 and r < 0.85:
+            elif demand >= 60 and r < 0.85:
                 mode = "charter_air"
                 seats = 135 if rng.random() < 0.75 else 70
                 origin = airports[rng.integers(0, 7)]
