@@ -101,3 +101,14 @@ def people_ws(ws: Workspace) -> Workspace:
         add_person(ws, pid, recs)
     set_eligibility(ws, ELIGIBLE)
     return ws
+
+
+@pytest.fixture(scope="module")
+def ro_ws(tmp_path_factory) -> Workspace:
+    """The same people, shared by the read-only tests of a module (built once)."""
+    w = Workspace(tmp_path_factory.mktemp("search") / "ws")
+    for pid, recs in PEOPLE.items():
+        add_person(w, pid, recs)
+    set_eligibility(w, ELIGIBLE)
+    yield w
+    w.close()

@@ -117,6 +117,10 @@ class ParsedQuery:
 def norm_identifier(field_name: str | None, value: str) -> list[str]:
     """Index/query forms of an identifier value (first = canonical form)."""
     v = str(value)
+    if v.isalnum() and v.isascii() and field_name not in (None, "email", "phone"):
+        a = v.upper()  # fast path: already compact (most stored identifiers)
+        if field_name != "a_number" or (a.isdigit() and len(a) == 9):
+            return [a]
     if not v.isascii():
         v = fold_accents(v)
     v = v.strip()
@@ -140,7 +144,7 @@ def norm_identifier(field_name: str | None, value: str) -> list[str]:
         forms = [a]
         d = a[1:] if a.startswith("A") and a[1:].isdigit() else a
         if d.isdigit() and 7 <= len(d) <= 9:
-            forms.append(d.zfill(9))
+            forms.insert(0, d.zfill(9))  # the stored (zero-padded) form first
         if field_name is None and len(re.sub(r"\D", "", v)) >= 10:
             forms.append(re.sub(r"\D", "", v)[-10:])  # phone typed with punctuation
         return list(dict.fromkeys(forms))
