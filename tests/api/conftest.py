@@ -35,7 +35,3 @@ def tokens(client) -> dict[str, str]:
         assert r.status_code == 200, r.text
         out[role] = r.json()["token"]
     return out
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}

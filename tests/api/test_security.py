@@ -5,29 +5,18 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import pytest
 from fastapi.routing import APIRoute
 from sqlalchemy import func, select
 
-from casegraph.api.app import AUTHENTICATED_PATHS, PUBLIC_PATHS
-from casegraph.api.deps import SESSION_COOKIE, RequirePermission
+from casegraph.api.app import AUTHENTICATED_PATHS, PUBLIC_PATHS, route_permission
+from casegraph.api.deps import SESSION_COOKIE
 from casegraph.governance.permissions import ROLES, allowed
 from casegraph.governance.users import expire_session_now
 from casegraph.store.db import session_scope
 from casegraph.store.models import AuditEvent
-from casegraph.store.testing import PASSWORD
+from casegraph.store.testing import PASSWORD, bearer
 
-from conftest import bearer
-
-
-def _permission_of(route: APIRoute) -> str | None:
-    stack = list(route.dependant.dependencies)
-    while stack:
-        d = stack.pop()
-        if isinstance(d.call, RequirePermission):
-            return d.call.permission
-        stack.extend(d.dependencies)
-    return None
+_permission_of = route_permission
 
 
 def _api_routes(app) -> list[tuple[str, str, APIRoute]]:
@@ -206,7 +195,7 @@ def test_lockout_over_http(client) -> None:
 
 PAYLOADS = ["' OR '1'='1", "maria' --", "\" OR \"\"=\"", "%", "_", "\\", "*", "maria%",
             "'; drop table persons; --", "ma'ria", "1 OR 1=1", "Zoë Ñúñez", "مريم",
-            "李伟", "🙂", "‮gnirts", "a" * 200, "<script>alert(1)</script>", "${jndi:x}",
+            "李伟", "🙂", "\u202egnirts", "a" * 200, "<script>alert(1)</script>", "${jndi:x}",
             "maria\ngarcia", "NULL", "(", ")", "[", "]", "{", "}", "~1", "AND", "OR", "NOT",
             "\"unterminated"]
 
@@ -241,3 +230,22 @@ def test_security_headers(client) -> None:
     r = client.get("/api/health")
     assert r.headers["x-content-type-options"] == "nosniff"
     assert r.headers["cache-control"] == "no-store"
+
+
+def test_nul_and_control_characters_in_every_string_parameter(app, client, tokens) -> None:
+    problems = []
+    for method, path, route in _api_routes(app):
+        if method != "GET" or "{" in path:
+            continue
+        perm = _permission_of(route)
+        role = next((r for r in ROLES if perm is None or allowed(r, perm)), "supervisor")
+        for p in route.dependant.query_params:
+            for value in ("a\x00b", "\x1b[31m", "'\x00--"):
+                r = client.get(path, params={p.alias: value}, headers=bearer(tokens[role]))
+                if r.status_code >= 500:
+                    problems.append(f"{path}?{p.alias}={value!r}: {r.status_code}")
+    for name in ("a\x00b", "ana\x00"):
+        r = client.post("/api/auth/login", json={"username": name, "password": "x\x00"})
+        if r.status_code >= 500:
+            problems.append(f"login {name!r}: {r.status_code}")
+    assert not problems, "\n".join(problems)

@@ -71,4 +71,7 @@ def resolver(monkeypatch):
     mod = types.ModuleType("casegraph.resolve.review")
     mod.record_decision = record_decision
     monkeypatch.setitem(sys.modules, "casegraph.resolve.review", mod)
+    explain = types.ModuleType("casegraph.resolve.explain")
+    explain.explain_pair = lambda ws, a, b: {"pair": [a, b], "fields": []}
+    monkeypatch.setitem(sys.modules, "casegraph.resolve.explain", explain)
     return decisions

@@ -180,6 +180,7 @@ def test_review_queue(cws, people, resolver) -> None:
     assert q["total"] == 1
     item = review.get_review(cws, ana, "R-1")
     assert item["left"]["full_name"] == "John Smith" and item["right"]["full_name"] == "Jon Smyth"
+    assert item["explanation"] == {"pair": ["eoir:2", "dmv:5"], "fields": []}
     with pytest.raises(Invalid):
         review.decide_review(cws, ana, "R-1", "maybe", "hmm")
     review.decide_review(cws, ana, "R-1", "different", "different birth dates on file")

@@ -5,9 +5,19 @@ from __future__ import annotations
 import pytest
 
 from casegraph.governance.audit import list_events, verify
-from casegraph.governance.users import (AuthError, UserAdminError, add_user, disable_user,
-                                        expire_session_now, list_users, login, logout,
-                                        resolve_session, set_role, upsert_user)
+from casegraph.governance.users import (
+    AuthError,
+    UserAdminError,
+    add_user,
+    disable_user,
+    expire_session_now,
+    list_users,
+    login,
+    logout,
+    resolve_session,
+    set_role,
+    upsert_user,
+)
 
 PW = "correct-horse-battery"
 

@@ -30,6 +30,19 @@ PUBLIC_PATHS = frozenset({"/api/health", "/api/auth/login", "/api/openapi.json",
 AUTHENTICATED_PATHS = frozenset({"/api/auth/logout", "/api/auth/me"})
 
 
+def route_permission(route: Any) -> str | None:
+    """The permission a route requires (None for public / any-logged-in routes)."""
+    from casegraph.api.deps import RequirePermission
+
+    stack = list(route.dependant.dependencies)
+    while stack:
+        d = stack.pop()
+        if isinstance(d.call, RequirePermission):
+            return d.call.permission
+        stack.extend(d.dependencies)
+    return None
+
+
 def create_app(ws: Workspace | str | Path) -> FastAPI:
     """The API (and web UI when present) bound to one workspace."""
     if not isinstance(ws, Workspace):

@@ -9,7 +9,8 @@ Scope = dict[str, Any]
 
 
 class BodySizeLimit:
-    """Refuse request bodies above ``max_bytes`` with 413 (Content-Length or streamed)."""
+    """Refuse request bodies above ``max_bytes`` with 413 (Content-Length or streamed), and
+    NUL characters in the path or query string with 422 (no store accepts them)."""
 
     def __init__(self, app: Any, max_bytes: int) -> None:
         self.app = app
@@ -27,6 +28,17 @@ class BodySizeLimit:
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        qs = scope.get("query_string", b"")
+        if b"%00" in qs or b"\x00" in qs or b"%00" in scope.get("raw_path", b"") \
+                or "\x00" in scope.get("path", ""):
+            body = json.dumps({"error": "invalid_request",
+                               "message": "NUL characters are not allowed in a request"}
+                              ).encode()
+            await send({"type": "http.response.start", "status": 422,
+                        "headers": [(b"content-type", b"application/json"),
+                                    (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
             return
         for k, v in scope.get("headers", []):
             if k == b"content-length":

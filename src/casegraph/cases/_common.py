@@ -36,6 +36,20 @@ def audit(ws: Any, actor: Principal, action: str, object_ids: Sequence[str] = ()
                  detail=detail)
 
 
+def clean_text(value: str | None, what: str, *, collapse: bool = True,
+               max_len: int = 5000) -> str:
+    """User-entered text: NUL refused (no store accepts it), whitespace tidied, length capped."""
+    from casegraph.governance.errors import Invalid
+
+    v = value or ""
+    if "\x00" in v:
+        raise Invalid(f"{what} contains a NUL character")
+    v = " ".join(v.split()) if collapse else v.strip()
+    if len(v) > max_len:
+        raise Invalid(f"{what} too long (at most {max_len} characters)")
+    return v
+
+
 def _cursor(ws: Any) -> duckdb.DuckDBPyConnection:
     return ws.cursor()
 

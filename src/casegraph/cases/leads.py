@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from casegraph.cases._common import (
     audit,
+    clean_text,
     has_table,
     latest_run_id,
     page,
@@ -265,7 +266,7 @@ def approve_lead(ws: Any, actor: Principal, lead_id: str, reason: str, *,
             acknowledged.
     """
     require(ws, actor, "leads.decide", "lead.approve", [lead_id])
-    reason = " ".join((reason or "").split())
+    reason = clean_text(reason, "reason")
     if len(reason) < MIN_REASON:
         raise Invalid("a reason is required to approve a lead")
     row = _get_lead_row(ws, lead_id)
@@ -315,7 +316,7 @@ def approve_lead(ws: Any, actor: Principal, lead_id: str, reason: str, *,
 
 def reject_lead(ws: Any, actor: Principal, lead_id: str, reason: str) -> dict[str, Any]:
     require(ws, actor, "leads.decide", "lead.reject", [lead_id])
-    reason = " ".join((reason or "").split())
+    reason = clean_text(reason, "reason")
     if len(reason) < MIN_REASON:
         raise Invalid("a reason is required to reject a lead")
     row = _get_lead_row(ws, lead_id)

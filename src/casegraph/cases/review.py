@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from casegraph.cases._common import audit, has_table, query, require
+from casegraph.cases._common import audit, clean_text, has_table, query, require
 from casegraph.governance.audit import append_event
 from casegraph.governance.errors import Conflict, Invalid, NotFound, Unavailable
 from casegraph.governance.masking import mask_record
@@ -78,7 +78,7 @@ def decide_review(ws: Any, actor: Principal, review_id: str, decision: str, reas
     require(ws, actor, "review.decide", "review.decide", [review_id])
     if decision not in DECISIONS:
         raise Invalid(f"decision must be one of {', '.join(DECISIONS)}")
-    reason = " ".join((reason or "").split())
+    reason = clean_text(reason, "reason")
     if len(reason) < 3:
         raise Invalid("a reason is required")
     rows = query(ws, "select * from identity_review where cast(review_id as varchar) = ?",

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from casegraph.cases._common import audit, require
+from casegraph.cases._common import audit, clean_text, require
 from casegraph.governance.audit import append_event
 from casegraph.governance.errors import Conflict, Invalid, NotFound
 from casegraph.governance.permissions import allowed
@@ -104,7 +104,7 @@ def get_case(ws: Any, actor: Principal, case_id: str) -> dict[str, Any]:
 
 
 def _clean_note(note: str | None, required: bool = False) -> str | None:
-    note = (note or "").strip()
+    note = clean_text(note, "note", collapse=False)
     if len(note) > MAX_NOTE:
         raise Invalid(f"note too long (at most {MAX_NOTE} characters)")
     if required and not note:
@@ -117,7 +117,7 @@ def assign_case(ws: Any, actor: Principal, case_id: str, officer: str,
     """Assign (or re-assign) a case to an active officer."""
     require(ws, actor, "cases.assign", "case.assign", [case_id])
     note = _clean_note(note)
-    officer = (officer or "").strip().lower()
+    officer = clean_text(officer, "officer").lower()
     now = now_iso()
     with session_scope(ws) as s:
         c = _load(s, actor, case_id)

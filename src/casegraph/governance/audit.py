@@ -37,6 +37,11 @@ def _canonical_json(value: Any) -> str:
                       default=str)
 
 
+def _clean(text_value: str) -> str:
+    """NUL cannot be stored by PostgreSQL: keep it visible as an escape instead."""
+    return str(text_value).replace("\x00", "\\x00")
+
+
 def event_hash(seq: int, occurred_at: str, actor: str, role: str, action: str,
                object_ids: str, purpose: str | None, result: str, detail: str,
                prev_hash: str) -> str:
@@ -54,6 +59,8 @@ def append_event(session: Session, *, actor: str, role: str, action: str,
     Returns the event's sequence number.
     """
     now = now_iso()
+    actor, role, action = _clean(actor), _clean(role), _clean(action)
+    purpose = None if purpose is None else _clean(purpose)
     # Lock first (a write), then read the head: appends are serialised on every backend.
     session.execute(update(AuditHead).where(AuditHead.id == 1).values(touched_at=now))
     head = session.execute(select(AuditHead.last_seq, AuditHead.last_hash)

@@ -28,6 +28,8 @@ def check_purpose(ws: Any, purpose: str | None, what: str = "this action") -> st
     p = " ".join((purpose or "").split())
     if not p:
         raise PurposeRequired(f"a purpose of use is required for {what}: {purpose_rule(ws)}")
+    if "\x00" in p:
+        raise PurposeRequired("purpose of use contains a NUL character")
     if len(p) > 500:
         raise PurposeRequired("purpose of use is too long (at most 500 characters)")
     if re.fullmatch(cfg.case_number_pattern, p) or len(p) >= cfg.purpose_min_chars:

@@ -161,7 +161,7 @@ def login(ws: Any, username: str, password: str, *, kind: str = "bearer",
     if kind not in ("cookie", "bearer"):
         raise ValueError("kind must be cookie or bearer")
     cfg = governance_config(ws)
-    name = (username or "").strip().lower()[:64]
+    name = (username or "").replace("\x00", "").strip().lower()[:64]
     now = dt.datetime.now(dt.UTC)
     with session_scope(ws) as s:
         user = s.scalar(select(User).where(User.username == name))

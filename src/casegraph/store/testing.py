@@ -37,7 +37,8 @@ def postgres_schema_url() -> Iterator[str]:
         admin = _ADMIN[base] = create_engine(base, pool_size=1)
     with admin.begin() as conn:
         conn.execute(text(f'create schema "{schema}"'))
-    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+    url = make_url(base).update_query_dict(
+        {"options": f"-csearch_path={schema} -csynchronous_commit=off"})
     url_s = url.render_as_string(hide_password=False)
     try:
         yield url_s
@@ -48,12 +49,11 @@ def postgres_schema_url() -> Iterator[str]:
 
 
 # ---- fixtures (imported by tests/governance, tests/api, tests/cases conftests) ----------
-import datetime as _dt  # noqa: E402
-import json as _json  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
+import datetime as _dt
+import json as _json
+from pathlib import Path
 
-import pytest  # noqa: E402
+import pytest
 
 
 @pytest.fixture(autouse=True)
@@ -89,6 +89,10 @@ def gws(request: pytest.FixtureRequest, tmp_path: Path,
 
 
 PASSWORD = "correct-horse-battery"
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
 ROLE_USERS = {"analyst": "ana", "supervisor": "sue", "officer": "otto", "logistics": "lou",
               "auditor": "aud", "admin": "adm"}
 
