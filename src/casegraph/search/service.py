@@ -11,6 +11,7 @@ import html
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import jellyfish
@@ -166,6 +167,12 @@ def _to_hit(h: RawHit, pq: ParsedQuery, masked: frozenset[str]) -> SearchHit:
 
 # ---- highlighting ------------------------------------------------------------------------
 
+@lru_cache(maxsize=100_000)
+def _norm_token(word: str) -> str:
+    return normalise_text(word) or ""
+
+
+@lru_cache(maxsize=100_000)
 def _token_matches(norm_tok: str, qtok: str) -> bool:
     if norm_tok == qtok:
         return True
@@ -183,7 +190,7 @@ def _mark(text: str, pred: Callable[[str], bool]) -> tuple[str, int]:
         if not part or part.isspace():
             out.append(part)
             continue
-        norm = normalise_text(part) or ""
+        norm = _norm_token(part)
         if norm and any(pred(t) for t in norm.split()):
             out.append(f"<b>{html.escape(part)}</b>")
             n += 1
@@ -202,8 +209,10 @@ def highlight(pq: ParsedQuery, p: Mapping[str, Any], masked: frozenset[str] = fr
         best, best_n = None, 0.0
         for name in p.get("names") or []:
             snip, n = _mark(str(name), lambda t: any(_token_matches(t, q) for q in qnames))
-            norm = normalise_text(str(name)) or ""
-            score = n + 0.5 * sum(1 for ph in phrases if ph in norm)
+            score = n
+            if phrases:
+                norm = normalise_text(str(name)) or ""
+                score += 0.5 * sum(1 for ph in phrases if ph in norm)
             if n and score > best_n:
                 best, best_n = snip, score
         if best:
