@@ -94,7 +94,7 @@ def scale(n: int, as_of: dt.date, workdir: Path) -> dict:
     rng = np.random.default_rng(1)
     pid = np.array([f"P-{i:07d}" for i in range(n)], dtype=object)
     base = np.datetime64("2015-01-01")
-    kinds, keys, persons, dates, extra = [], [], [], [], []
+    kinds, keys, persons, dates = [], [], [], []
     # per person: an order, a location, sometimes a conviction, an appeal, a stay
     for k, share in (("removal_order", 0.92), ("location", 1.0), ("conviction", 0.4),
                      ("case_event", 0.3), ("encounter", 0.3)):

@@ -15,7 +15,10 @@ CFG = load_policy().policy.gates
 AS_OF = D(2026, 11, 1)
 
 
-def order(key="o:1", date=D(2025, 1, 10), p=1.0, **kw):
+ORDER_DATE = D(2025, 1, 10)
+
+
+def order(key="o:1", date=ORDER_DATE, p=1.0, **kw):
     return make_fact("removal_order", key, p, order_date=date, order_type=kw.pop("order_type", "removal"), **kw)
 
 
@@ -121,7 +124,7 @@ def test_other_motion_to_reopen_does_not_stay_but_is_flagged():
 def test_motion_decided_denied_clears_in_absentia_stay():
     facts = [order(in_absentia=True), event("e:1", "motion_to_reopen_filed", D(2026, 9, 1)),
              event("e:2", "motion_decided", D(2026, 10, 1), outcome="denied")]
-    g, ok = run(facts)
+    _g, ok = run(facts)
     assert ok
 
 
@@ -192,7 +195,7 @@ def test_naturalization_after_order_blocks():
 
 
 def test_naturalization_dated_after_as_of_not_yet_known():
-    g, ok = run([order(), status("s:1", "naturalized", D(2026, 12, 1))])
+    _g, ok = run([order(), status("s:1", "naturalized", D(2026, 12, 1))])
     assert ok
 
 

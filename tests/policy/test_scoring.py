@@ -16,7 +16,10 @@ D = dt.date
 AS_OF = D(2026, 11, 1)
 
 
-def order(date=D(2024, 1, 10), **kw):
+ORDER_DATE = D(2024, 1, 10)
+
+
+def order(date=ORDER_DATE, **kw):
     return {"kind": "removal_order", "order_date": date, "order_type": "removal", **kw}
 
 
@@ -96,8 +99,9 @@ def test_as_of_replay_is_identical(world):
 
     def rows(run_id, table, cols):
         return world.query(f"select {cols} from {table} where run_id = ? order by all", [run_id])
-    for table, cols in (("gate_results", "person_id, gate, verdict, reason, evidence::varchar, "
-                                         "flags::varchar, as_of, policy_version"),
+    gate_cols = ("person_id, gate, verdict, reason, evidence::varchar, flags::varchar, as_of, "
+                 "policy_version")
+    for table, cols in (("gate_results", gate_cols),
                         ("eligibility", "person_id, eligible, blocking::varchar, flags::varchar"),
                         ("priority", "person_id, score, contributions::varchar")):
         assert rows(a.run_id, table, cols) == rows(b.run_id, table, cols)

@@ -15,8 +15,17 @@ from typing import Annotated, Any
 import typer
 
 from casegraph.cli.common import (
-    PurposeOpt, UserError, WorkspaceOpt, audit_cli, console, err_console, export_app,
-    fail_cleanly, open_workspace, safe_cell, write_csv,
+    PurposeOpt,
+    UserError,
+    WorkspaceOpt,
+    audit_cli,
+    console,
+    err_console,
+    export_app,
+    fail_cleanly,
+    open_workspace,
+    safe_cell,
+    write_csv,
 )
 
 AsOfOpt = Annotated[str | None, typer.Option(

@@ -186,8 +186,7 @@ def normalise_address(rec: dict[str, Any]) -> Address | None:
     sl = parse_street_line(line or "")
     unit = _clean(rec.get("unit")).lstrip("#").strip() or sl.unit
     for w in ("apt ", "unit ", "ste ", "suite ", "# "):
-        if unit.startswith(w):
-            unit = unit[len(w):]
+        unit = unit.removeprefix(w)
     by_zip, by_city = _gazetteer()
     lat = rec.get("latitude")
     lon = rec.get("longitude")
@@ -228,8 +227,8 @@ class SiteIndex:
         for s in sites:
             if s.get("latitude") is None or s.get("longitude") is None:
                 continue
-            k = (int(math.floor(s["latitude"] / self.cell)),
-                 int(math.floor(s["longitude"] / self.cell)))
+            k = (math.floor(s["latitude"] / self.cell),
+                 math.floor(s["longitude"] / self.cell))
             self.grid.setdefault(k, []).append(s)
 
     def __len__(self) -> int:
@@ -237,7 +236,7 @@ class SiteIndex:
 
     def near(self, lat: float, lon: float) -> list[tuple[float, dict[str, Any]]]:
         """Sites within the radius, nearest first, as (distance_m, site)."""
-        ci, cj = int(math.floor(lat / self.cell)), int(math.floor(lon / self.cell))
+        ci, cj = math.floor(lat / self.cell), math.floor(lon / self.cell)
         # longitude cells shrink with latitude: widen the search accordingly
         span = 1 + int(1 / max(math.cos(math.radians(lat)), 0.2))
         out = []

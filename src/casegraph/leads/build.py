@@ -174,7 +174,7 @@ def score_candidates(obs: list[Observation], as_of: dt.date, cfg: LeadsPolicy,
                      sites: SiteIndex | None = None) -> list[dict[str, Any]]:
     """Ranked place candidates (best first, at most ``cfg.max_candidates``) for one person."""
     cands = []
-    for _, group in _merge_zipless(obs).items():
+    for group in _merge_zipless(obs).values():
         by_source: dict[str, list[float]] = defaultdict(list)
         ev = []
         for o in group:

@@ -287,15 +287,15 @@ def no_automatic_stay(cv: CaseView) -> GateResult:
     for o in cv.active_orders:
         if (not o.final_at_once and o.appeal_pending is None and o.appeal_decided is None
                 and cv.as_of <= o.window_end):   # inclusive: day D+30 is inside the window
-            blockers.append((o.fact, o.certain, f"inside the appeal window (through "
-                             f"{o.window_end})"))
+            msg = f"inside the appeal window (through {o.window_end})"
+            blockers.append((o.fact, o.certain, msg))
         if o.appeal_pending is not None:
             blockers.append((o.appeal_pending, cv.certain(o.appeal_pending),
                              f"appeal pending since {o.appeal_pending['event_date']}"))
         if o.motion_pending is not None and o.fact["in_absentia"]:
-            blockers.append((o.motion_pending, cv.certain(o.motion_pending),
-                             "motion to reopen an in-absentia order pending since "
-                             f"{o.motion_pending['event_date']} (stays removal by rule)"))
+            msg = (f"motion to reopen an in-absentia order pending since "
+                   f"{o.motion_pending['event_date']} (stays removal by rule)")
+            blockers.append((o.motion_pending, cv.certain(o.motion_pending), msg))
     return _verdict("no_automatic_stay", blockers, "no automatic stay applies")
 
 
@@ -359,8 +359,8 @@ def no_citizenship_or_status(cv: CaseView) -> GateResult:
             blockers.append((f, False, "unrecognised status evidence"))
     for o in cv.orders:
         for e in o.relief:
-            blockers.append((e, cv.certain(e), f"relief granted {e['event_date']} after the "
-                             f"order of {o.date}"))
+            blockers.append((e, cv.certain(e), (f"relief granted {e['event_date']} after the "
+                             f"order of {o.date}")))
     return _verdict("no_citizenship_or_status", blockers,
                     "no citizenship, later lawful status or relief on record")
 
@@ -395,8 +395,8 @@ def not_already_resolved(cv: CaseView) -> GateResult:
         if f["kind"] == "detention":
             out = f["book_out_date"]
             if out is None or out > cv.as_of:   # released on the as-of date = not in custody
-                blockers.append((f, cv.certain(f), f"in custody since {f['book_in_date']} at "
-                                 f"{f['facility_id']}"))
+                blockers.append((f, cv.certain(f), (f"in custody since {f['book_in_date']} at "
+                                 f"{f['facility_id']}")))
         elif f["kind"] == "encounter" and (f["encounter_type"] or "").lower() \
                 in REMOVED_ENCOUNTER_TYPES:
             blockers.append((f, cv.certain(f), f"removed on {f['encounter_date']}"))
@@ -408,9 +408,9 @@ def not_already_resolved(cv: CaseView) -> GateResult:
         # conflicting records: officially departed, yet seen here later. Re-entry is possible,
         # so is a stale or mislinked record: a human decides (never a silent pass).
         blockers.append(({"record_key": dep.evidence[-1]}, False,
-                         f"verified departed {dep.departure_date} ({dep.channel}) but seen in "
+                         (f"verified departed {dep.departure_date} ({dep.channel}) but seen in "
                          f"the country after it ({', '.join(dep.return_evidence[:3])}): "
-                         "possible re-entry"))
+                         "possible re-entry")))
         blockers.append(({"record_key": dep.return_evidence[0]}, False, ""))
         flags.append("reentered_after_departure")
     if dep.claims and (dep.status == CLAIMED or dep.returned):

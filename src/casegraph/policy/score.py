@@ -26,7 +26,14 @@ from rich.table import Table
 from casegraph.policy.config import LoadedPolicy, load_policy, parse_policy
 from casegraph.policy.facts import iter_person_facts, load_person_facts, require_resolution
 from casegraph.policy.gates import (
-    GATE_NAMES, GATES, PASS, GateResult, blocking_gates, case_view, is_eligible, result_flags,
+    GATE_NAMES,
+    GATES,
+    PASS,
+    GateResult,
+    blocking_gates,
+    case_view,
+    is_eligible,
+    result_flags,
 )
 from casegraph.policy.gates import evaluate as evaluate_gates
 from casegraph.policy.priority import score_priority
