@@ -422,3 +422,16 @@ def test_nobody_is_seen_at_home_after_a_verified_departure(agency) -> None:
             assert seen <= dt.date.fromisoformat(p["departure_date"]), (s["source"], pid)
             checked += 1
     assert checked > 0
+
+
+def test_output_does_not_depend_on_the_python_hash_seed(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    code = ("from casegraph.synth import generate; import sys; "
+            "generate(120, sys.argv[1], seed=4, as_of='2026-11-15')")
+    for h in ("1", "2"):
+        subprocess.run([sys.executable, "-c", code, str(tmp_path / h)], check=True,
+                       env={**os.environ, "PYTHONHASHSEED": h})
+    assert _digest(tmp_path / "1") == _digest(tmp_path / "2")

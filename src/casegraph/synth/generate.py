@@ -137,6 +137,7 @@ def generate(people: int, out_dir: str | Path, *, seed: int = 7,
             ("partner_land_exits", S_.partner_land_exits),
             ("consular_verifications", S_.consular_verifications),
             ("self_departure_app", S_.self_departure_app), ("uscis_status", S_.status_evidence),
+            ("border_apprehensions", S_.border_apprehensions),
         ):
             emit(fn(pop, _rng(seed, name)))
         emit(S_.county_bookings(pop, _rng(seed, "county_bookings"), bk))

@@ -195,7 +195,7 @@ VARIANTS: dict[str, tuple[str, ...]] = {
     "El-Sherif": ("El Sherif", "Elsherif"),
     "Suleiman": ("Sulaiman", "Soliman"),
     "Othman": ("Osman", "Uthman"),
-    "Nguyễn": ("Nguyen", "Nguyen", "Nguyen", "Ng"),
+    "Nguyễn": ("Nguyen", "Nguyen", "Nguyen", "Nguyen Van"),
     "Hoàng": ("Hoang", "Huang"),
     "Huỳnh": ("Huynh",),
     "Trương": ("Truong",),

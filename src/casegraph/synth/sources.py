@@ -315,6 +315,37 @@ def case_events(pop: Population, rng: np.random.Generator) -> Source:
                            "relief (Parquet, ISO date strings)", noise=merge(ns, ds, ast))
 
 
+SECTORS = np.array(["RIO GRANDE VALLEY", "LAREDO", "DEL RIO", "BIG BEND", "EL PASO", "TUCSON",
+                    "YUMA", "EL CENTRO", "SAN DIEGO", "MIAMI", "SWANTON"], dtype=object)
+
+
+def border_apprehensions(pop: Population, rng: np.random.Generator) -> Source:
+    """Apprehensions at entry (most removal cases start with one): A-number assigned there."""
+    has_order = ~np.isnat(pop.facts["order_date"])
+    p = np.flatnonzero(has_order & (rng.random(pop.n) < 0.45))
+    when = pop.addr_from[p, 0] - days(rng.integers(0, 4, len(p)))
+    g, m, f, ns = person_names(pop, p, rng, NameNoise(variant=0.15, typo=0.04, swap=0.05,
+                                                       shorten=0.2, ascii_only=True))
+    d, ds = dob(pop, p, rng, DateNoise(0.04, 0.04, 0.02, 0.03))
+    a, ast = anum(pop, p, rng, 0.02, "A9")
+    sector = SECTORS[rng.integers(0, len(SECTORS), len(p))]
+    cols = {"event_no": None, "subject_last": upper(f), "subject_first": upper(join(g, m)),
+            "dob": fmt_date(d, "%Y/%m/%d"), "sex": S(pop.sex[p]),
+            "citizenship": S(pop.nationality[p]), "a_number": a,
+            "fbi": maybe(rng, pop.fbi[p], 0.6), "apprehended": fmt_date(when, "%Y/%m/%d"),
+            "sector": S("USBP " + sector + " SECTOR")}
+    return Source("border_apprehensions", "encounter", "border_apprehensions.csv", "csv",
+                  "event_no", "BP", {
+                      "family_name": "subject_last", "given_name": "subject_first",
+                      "birth_date": {"column": "dob", "format": "%Y/%m/%d"}, "sex": "sex",
+                      "nationality": "citizenship", "a_number": "a_number",
+                      "fbi_number": "fbi",
+                      "encounter_date": {"column": "apprehended", "format": "%Y/%m/%d"},
+                      "agency": "sector", "encounter_type": {"value": "apprehension"}},
+                  cols, p, "Border apprehensions at entry (CSV, upper case, %Y/%m/%d dates)",
+                  noise=merge(ns, ds, ast), id_width=9)
+
+
 def _bookings_frame(pop: Population, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Booking events (shared by the bookings and convictions sources)."""
     n, asof = pop.n, pop.as_of
