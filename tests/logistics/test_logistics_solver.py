@@ -280,3 +280,18 @@ def test_seed_is_stable():
     random.seed(1)
     b = synthetic_problem(detainees=50, legs=5, seed=3)
     assert a.detainees == b.detainees and a.legs == b.legs
+
+
+def test_where_an_origin_is_facility_id_or_configured_place():
+    # A bus leaving the El Paso facility: a Houston detainee is in the same region (24 h).
+    sol = run([det("P1")], [leg("L1", day=0, hour=23, origin="F-ELP")])
+    assert reasons(sol) == {"P1": "unreachable"}
+    sol = run([det("P1")], [leg("L1", day=1, hour=1, origin="F-ELP")])
+    assert placed(sol) == {"P1": "L1"}
+    # An origin the defaults do not know, configured in Atlanta: same locality (4 h).
+    cfg = {"transfer": {"origins": {"PDK": {"locality": "Atlanta", "region": "GA"}}}}
+    sol = run([det("P1", fac="F-ATL")], [leg("L1", day=0, hour=5, origin="PDK")], **cfg)
+    assert placed(sol) == {"P1": "L1"}
+    # ... and the default hubs still apply alongside it (ATL is Atlanta).
+    sol = run([det("P1", fac="F-ATL")], [leg("L1", day=0, hour=5, origin="ATL")], **cfg)
+    assert placed(sol) == {"P1": "L1"}

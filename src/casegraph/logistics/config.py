@@ -36,7 +36,7 @@ class OriginPlace(BaseModel):
 
 #: Removal-flight hubs (public ICE Air origins): where a leg whose origin is an airport code
 #: departs from, for the same-locality / same-region transfer rules. Override or extend
-#: with ``transfer.origins``.
+#: with ``transfer.origins`` (entries there win).
 DEFAULT_ORIGINS: dict[str, tuple[str, str]] = {
     "AEX": ("Alexandria", "LA"), "HRL": ("Harlingen", "TX"), "ELP": ("El Paso", "TX"),
     "SAT": ("San Antonio", "TX"), "IAH": ("Houston", "TX"), "MIA": ("Miami", "FL"),
@@ -55,8 +55,15 @@ class TransferConfig(BaseModel):
     same_region_hours: float = Field(24.0, ge=0)
     other_hours: float | None = Field(48.0, ge=0)
     matrix: dict[str, dict[str, float | None]] = Field(default_factory=dict)
-    origins: dict[str, OriginPlace] = Field(default_factory=lambda: {
-        k: OriginPlace(locality=loc, region=reg) for k, (loc, reg) in DEFAULT_ORIGINS.items()})
+    origins: dict[str, OriginPlace] = Field(default_factory=dict)  # extends DEFAULT_ORIGINS
+
+    def origin_place(self, origin: str) -> OriginPlace | None:
+        if origin in self.origins:
+            return self.origins[origin]
+        if origin in DEFAULT_ORIGINS:
+            loc, reg = DEFAULT_ORIGINS[origin]
+            return OriginPlace(locality=loc, region=reg)
+        return None
 
 
 class LogisticsConfig(BaseModel):
@@ -70,8 +77,7 @@ class LogisticsConfig(BaseModel):
     transfer: TransferConfig = Field(default_factory=TransferConfig)
     third_country: dict[str, list[str]] = Field(default_factory=dict)
     refusing_countries: list[str] = Field(default_factory=list)
-    custody_gates: list[str] = Field(default_factory=lambda: [
-        "not_already_resolved", "not_resolved", "not_in_custody", "already_resolved"])
+    custody_gates: list[str] = Field(default_factory=lambda: ["not_already_resolved"])
     eligibility_source: Literal["auto", "evaluate", "latest_run"] = "auto"
     max_solve_seconds: float = Field(60.0, gt=0)
     solver_workers: int = Field(1, ge=1)

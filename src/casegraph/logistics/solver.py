@@ -167,7 +167,7 @@ def transfer_hours(cfg: LogisticsConfig, facility_id: str, facility: Facility | 
             return row[origin]
         if origin == facility_id:
             return t.same_site_hours
-        place = t.origins.get(origin)
+        place = t.origin_place(origin)
         if place is not None:
             o_loc, o_reg = o_loc or place.locality, o_reg or place.region
         elif facilities and origin in facilities:
