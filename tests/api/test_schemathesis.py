@@ -25,6 +25,20 @@ def test_openapi_schema_is_complete(client) -> None:
             assert op.get("summary") or op.get("description"), f"{method} {path} undocumented"
 
 
+def _runner(op, headers: dict[str, str], statuses: list[int], failures: list[str]):
+    @given(op.as_strategy())
+    @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    def run(case) -> None:
+        r = case.call(headers=headers, base_url="https://testserver")
+        statuses.append(r.status_code)
+        if r.status_code >= 500:
+            failures.append(f"{case.method} {case.formatted_path} "
+                            f"{case.query} {case.body!r}: {r.status_code} {r.text[:200]}")
+
+    return run
+
+
 def test_no_server_errors_on_any_operation(app, client, tokens, gws) -> None:
     if not gws.database_url.startswith("sqlite"):
         pytest.skip("run once, on SQLite (PostgreSQL text rules are covered by test_security)")
@@ -47,16 +61,6 @@ def test_no_server_errors_on_any_operation(app, client, tokens, gws) -> None:
         role = next((r for r in ROLES if perm is None or allowed(r, perm)), "supervisor")
         headers = bearer(tokens[role])
 
-        @given(op.as_strategy())
-        @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))
-        def run(case, headers=headers) -> None:
-            r = case.call(headers=headers, base_url="https://testserver")
-            statuses.append(r.status_code)
-            if r.status_code >= 500:
-                failures.append(f"{case.method} {case.formatted_path} "
-                                f"{case.query} {case.body!r}: {r.status_code} {r.text[:200]}")
-
-        run()
+        _runner(op, headers, statuses, failures)()
     assert not failures, "\n".join(failures[:20])
     assert len(statuses) > 60 and statuses.count(200) > 20, sorted(set(statuses))
