@@ -217,7 +217,8 @@ def main() -> int:
         print(f"[{mode}] eligibility agreement: {tr['eligibility_agreement_pct']}%; truly "
               f"eligible with a lead: {tr['eligible_recall_pct']}%")
         print(f"[{mode}] true current address top-1: {tr['address_top1_pct']}%, top-3: "
-              f"{tr['address_top3_pct']}% (of {tr['address_checked']})")
+              f"{tr['address_top3_pct']}% (of {tr['address_checked']}); ceiling (true address on any "
+              f"linked record): {tr['address_observed_pct']}%")
         print(f"[{mode}] wall (cpu) s: departures {r['departures_s']} ({r['departures_cpu_s']}), "
               f"score {r['score_s']} ({r['score_cpu_s']}), leads {r['leads_s']} "
               f"({r['leads_cpu_s']})")

@@ -44,6 +44,7 @@ class TruthReport:
     address_checked: int = 0
     top1: int = 0
     top3: int = 0
+    observed: int = 0     # the true address is on at least one linked record (the ceiling)
     no_candidate: int = 0
     # safeguard flags on correct top candidates: (flagged, truly) counts
     flag_agreement: dict[str, Counter] = field(default_factory=dict)
@@ -66,6 +67,7 @@ class TruthReport:
             "address_checked": self.address_checked,
             "address_top1_pct": p(self.top1, self.address_checked),
             "address_top3_pct": p(self.top3, self.address_checked),
+            "address_observed_pct": p(self.observed, self.address_checked),
             "no_candidate": self.no_candidate,
             "flags_on_correct_top1": {k: {"flagged_and_true": c["tp"], "flagged_not_true": c["fp"],
                                           "missed": c["fn"]}
@@ -93,6 +95,7 @@ class TruthReport:
         t.add_row("true current address is the top candidate",
                   f"{pct(d['address_top1_pct'])} of {self.address_checked:,}")
         t.add_row("true current address in the top 3", pct(d["address_top3_pct"]))
+        t.add_row("  ceiling: true address on any linked record", pct(d["address_observed_pct"]))
         for k, c in self.flag_agreement.items():
             t.add_row(f"flag {k} on correct top candidates",
                       f"{c['tp']} right, {c['fp']} extra, {c['fn']} missed")
@@ -138,6 +141,13 @@ def check_against_truth(ws: Workspace, truth: str | Path, run_id: str | None = N
     rep.true_eligible = sum(1 for r in true_p.values() if r["eligible"].lower() == "true")
 
     leads = ws.query("select person_id, candidates from leads where run_id = ?", [rid])
+    from casegraph.leads.build import _load_observations
+
+    as_of = ws.con.execute("select as_of from score_runs where run_id = ?", [rid]).fetchall()
+    seen: dict[str, set[str]] = {}
+    if leads and as_of:
+        obs, _ = _load_observations(ws, as_of[0][0])
+        seen = {pid: {o.address.building_key for o in olist} for pid, olist in obs.items()}
     rep.leads = len(leads)
     covered = set()
     for ld in leads:
@@ -160,6 +170,7 @@ def check_against_truth(ws: Workspace, truth: str | Path, run_id: str | None = N
                                "postcode": tp["postcode"]})
         cands = json.loads(ld["candidates"] or "[]")
         rep.address_checked += 1
+        rep.observed += a is not None and a.building_key in seen.get(ld["person_id"], ())
         if not cands:
             rep.no_candidate += 1
             continue

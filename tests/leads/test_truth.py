@@ -1,0 +1,53 @@
+"""The truth check used by the demo and the benchmark, on a crafted truth."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+
+from casegraph.leads.build import build_leads
+from casegraph.leads.truth import check_against_truth
+from casegraph.policy.score import run_scoring
+from casegraph.policy.testing import add_person
+
+D = dt.date
+ORDER = {"kind": "removal_order", "order_date": D(2024, 1, 10), "appeal_waived": True}
+
+
+def loc(street, zip_, when):
+    return {"kind": "location", "street_address": street, "postcode": zip_, "observed_on": when,
+            "location_kind": "residence"}
+
+
+def test_check_against_truth(ws, tmp_path):
+    add_person(ws, "P-1", [ORDER, loc("1 Main St", "77002", D(2026, 9, 1)),
+                           loc("9 Old Rd", "77002", D(2020, 1, 1))])
+    add_person(ws, "P-2", [ORDER, loc("5 Elm Ave", "77003", D(2026, 9, 1))])
+    # P-3: resolution put a stay-less record set together, but truly the person has a stay
+    add_person(ws, "P-3", [ORDER, loc("7 Pine Rd", "77004", D(2026, 9, 1))])
+    run_scoring(ws, as_of=D(2026, 11, 1))
+    build_leads(ws)
+    tdir = tmp_path / "truth"
+    tdir.mkdir()
+    with (tdir / "records.csv").open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["source", "record_id", "person_id"])
+        for p in ("P-1", "P-2", "P-3"):
+            for i in range(3):
+                w.writerow(["test", f"{p}-{i}", "T" + p])
+    with (tdir / "persons.csv").open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["person_id", "eligible", "reason", "street_address", "locality", "region",
+                    "postcode", "sensitive_site_near", "shared_address"])
+        w.writerow(["TP-1", "true", "", "1 Main Street", "Houston", "TX", "77002", "false", "false"])
+        w.writerow(["TP-2", "true", "", "8 Other St", "Houston", "TX", "77003", "false", "false"])
+        w.writerow(["TP-3", "false", "no_granted_stay", "7 Pine Rd", "Houston", "TX", "77004",
+                    "false", "false"])
+    rep = check_against_truth(ws, tdir / "persons.csv")
+    d = rep.as_dict()
+    assert d["leads"] == 3 and d["leads_truly_eligible_pct"] == round(200 / 3, 2)
+    assert d["false_leads_by_true_gate"] == {"no_granted_stay": 1}
+    assert d["eligibility_agreement_pct"] == round(200 / 3, 2)
+    assert d["address_checked"] == 2 and d["address_top1_pct"] == 50.0
+    assert d["address_observed_pct"] == 50.0
+    assert d["eligible_recall_pct"] == 100.0
