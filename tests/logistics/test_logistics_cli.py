@@ -77,7 +77,7 @@ def test_plan_publish_report_detainees_and_exports(wsdir, tmp_path):
 
     r = run("logistics", "detainees", "--workspace", str(wsdir), "--as-of", FROM)
     assert r.exit_code == 0, r.output
-    assert "P-1" in r.output and "scheduled" in r.output
+    assert "P-1" in r.output and "on L-1" in r.output
     assert events(wsdir, "logistics.detainees")
 
     r = run("logistics", "plans", "--workspace", str(wsdir))

@@ -244,7 +244,11 @@ def detainees_cmd(
     limit: Annotated[int, typer.Option(help="Rows to show (0 = all).")] = 50,
     purpose: PurposeOpt = None,
 ) -> None:
-    """The detained population: who is where since when, documents, holds, eligibility."""
+    """The detained population: who is where since when, documents, holds, eligibility.
+
+    `why not schedulable` lists every reason (gates other than custody, holds, document);
+    `casegraph export unassigned` gives the full explanation per person for a plan.
+    """
     with fail_cleanly(), _user_errors():
         from casegraph.logistics.population import detained_population
 
@@ -255,17 +259,23 @@ def detainees_cmd(
         if blocked:
             rows = [r for r in rows if not r["schedulable"]]
         shown = rows[:limit] if limit else rows
-        t = Table(title=f"In custody: {total:,} ({n_sched:,} can be scheduled)")
-        for c in ("person", "name", "nat.", "facility", "since", "days", "document", "holds",
-                  "eligible", "status", "why not schedulable"):
-            t.add_column(c)
+        t = Table(title=f"In custody: {total:,} ({n_sched:,} can be scheduled; hold M = medical, "
+                        "L = legal)")
+        t.add_column("person", no_wrap=True)
+        t.add_column("nat")
+        t.add_column("facility", no_wrap=True)
+        t.add_column("booked in", no_wrap=True)
+        t.add_column("doc", no_wrap=True)
+        t.add_column("hold", no_wrap=True)
+        t.add_column("status", no_wrap=True)
+        t.add_column("why not schedulable", ratio=1)
         for r in shown:
-            holds = ", ".join(h for h, on in (("medical", r["medical_hold"]),
-                                              ("legal", r["legal_hold"])) if on)
-            t.add_row(r["person_id"], r["full_name"] or "", r["nationality"] or "",
-                      r["facility_id"], str(r["book_in_date"]), str(r["days_in_custody"]),
-                      r["travel_document"], holds, "yes" if r["eligible"] else "no",
-                      r["status"] + (f" {r['leg_id']}" if r["leg_id"] else ""), r["reason"])
+            holds = "/".join(h for h, on in (("M", r["medical_hold"]), ("L", r["legal_hold"]))
+                             if on)
+            status = f"on {r['leg_id']}" if r["status"] == "scheduled" else "held"
+            t.add_row(r["person_id"], r["nationality"] or "", r["facility_id"],
+                      str(r["book_in_date"]), r["travel_document"], holds, status,
+                      r["reason_short"])
         console.print(t)
         if len(rows) > len(shown):
             console.print(f"... {len(rows) - len(shown):,} more (use --limit 0)")

@@ -46,6 +46,9 @@ def detained_population(ws: Workspace, as_of: dt.date | None = None, *,
             "blocking_gates": list(d.blocking_gates),
             "schedulable": not reasons,
             "reason": "; ".join(f"{REASON_LABELS[c]}: {t}" for c, t in reasons),
+            "reason_short": ", ".join(
+                (f"gate {', '.join(d.blocking_gates)}" if c == "not_eligible" and d.blocking_gates
+                 else REASON_LABELS[c]) for c, _ in reasons),
             "status": st.get("status") or "in custody", "leg_id": st.get("leg_id"),
             "departs_at": st.get("departs_at"), "record_key": d.record_key,
         })
