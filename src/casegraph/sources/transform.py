@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -259,35 +260,46 @@ def stage(table: pa.Table, spec: SourceSpec, colmap: dict[str, str], rows: pa.Ar
     kind = KINDS[spec.kind]
     n = table.num_rows
     nulls = spec.nulls
-    cache: dict[str, pa.Array] = {}
+    # Arrow kernels release the GIL: independent columns are worked on two at a time.
+    pool = ThreadPoolExecutor(max_workers=2)
+    try:
+        src_cols = sorted({m.column for m in spec.fields.values() if m.column is not None})
+        cleaned = dict(zip(src_cols, pool.map(
+            lambda c: _null_markers(clean_display(table.column(colmap[c])), nulls), src_cols)))
 
-    def column(name: str) -> pa.Array:
-        if name not in cache:
-            a = table.column(colmap[name])
-            cache[name] = _null_markers(clean_display(a), nulls)
-        return cache[name]
+        vals: dict[str, pa.Array] = {}
+        formats: dict[str, list[str]] = {}
+        for fname, m in spec.fields.items():
+            if m.column is not None:
+                vals[fname] = cleaned[m.column]
+                formats[fname] = m.formats
+            else:
+                vals[fname] = _constant(m.value, n)
+        mapped = set(vals)
+        names = (pool.submit(split_full_name, _usable(vals["full_name"]), cleaned=True)
+                 if "full_name" in mapped else None)
+        lines = (pool.submit(split_street_address, _usable(vals["street_address"]),
+                             cleaned=True) if "street_address" in mapped else None)
+        return _stage_rest(table, spec, colmap, rows, kind, vals, formats, mapped, names,
+                           lines, pool)
+    finally:
+        pool.shutdown()
 
-    vals: dict[str, pa.Array] = {}
-    formats: dict[str, list[str]] = {}
-    for fname, m in spec.fields.items():
-        if m.column is not None:
-            vals[fname] = column(m.column)
-            formats[fname] = m.formats
-        else:
-            vals[fname] = _constant(m.value, n)
 
-    mapped = set(vals)
+def _stage_rest(table: pa.Table, spec: SourceSpec, colmap: dict[str, str], rows: pa.Array,
+                kind: Any, vals: dict[str, pa.Array], formats: dict[str, list[str]],
+                mapped: set[str], names: Any, lines: Any, pool: ThreadPoolExecutor) -> Staged:
     # Names: whole name -> parts; parts -> whole name.
-    if "full_name" in mapped:
-        g, mid, fam = split_full_name(_usable(vals["full_name"]), cleaned=True)
+    if names is not None:
+        g, mid, fam = names.result()
         for part, arr in (("given_name", g), ("middle_name", mid), ("family_name", fam)):
             vals[part] = pc.coalesce(vals[part], arr) if part in mapped else arr
     elif mapped & {"given_name", "family_name", "middle_name"}:
         vals["full_name"] = concat_ws(*(vals[p] for p in ("given_name", "middle_name",
                                                          "family_name") if p in vals))
     # Street line -> number / street / unit; parts -> street line.
-    if "street_address" in mapped:
-        num, street, unit = split_street_address(_usable(vals["street_address"]), cleaned=True)
+    if lines is not None:
+        num, street, unit = lines.result()
         for part, arr in (("street_number", num), ("street", street), ("unit", unit)):
             vals[part] = pc.coalesce(vals[part], arr) if part in mapped else arr
     elif mapped & {"street_number", "street"}:
@@ -299,11 +311,12 @@ def stage(table: pa.Table, spec: SourceSpec, colmap: dict[str, str], rows: pa.Ar
     out_cols["__row"] = rows
     out_cols["__rid"] = rid.combine_chunks() if isinstance(rid, pa.ChunkedArray) else rid
     premapped: set[str] = set()
+    jobs = {}
     for fname, arr in vals.items():
         arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
         out_cols[f"__f_{fname}"] = arr
         if fname in COUNTRY_FIELDS:
-            out_cols[f"__m_{fname}"] = _map_countries(arr)
+            jobs[f"__m_{fname}"] = pool.submit(_map_countries, arr)
             premapped.add(fname)
     for fname in NORMALISED_FIELDS:
         if fname not in vals:
@@ -311,9 +324,12 @@ def stage(table: pa.Table, spec: SourceSpec, colmap: dict[str, str], rows: pa.Ar
         if fname == "full_name" and any(p in vals for p in ("given_name", "family_name")):
             parts = concat_ws(*(vals[p] for p in ("given_name", "middle_name", "family_name")
                                 if p in vals))
-            out_cols["__n_full_name"] = normalise_array(pc.coalesce(parts, vals["full_name"]))
+            jobs["__n_full_name"] = pool.submit(normalise_array,
+                                                pc.coalesce(parts, vals["full_name"]))
         else:
-            out_cols[f"__n_{fname}"] = normalise_array(vals[fname])
+            jobs[f"__n_{fname}"] = pool.submit(normalise_array, vals[fname])
+    for col, fut in jobs.items():
+        out_cols[col] = fut.result()
     assert all(f in kind.fields for f in vals)
     return Staged(pa.table(out_cols), list(vals), premapped, formats)
 
