@@ -38,26 +38,34 @@ class FakeGate:
 
 @dataclass
 class FakeEligibility:
+    """Shaped like ``policy.score.PersonEligibility``."""
+
     person_id: str
     eligible: bool
-    gates: list = field(default_factory=list)
+    results: list = field(default_factory=list)
+    flags: list = field(default_factory=list)
+    found: bool = True
 
 
 @pytest.fixture()
 def policy(monkeypatch):
     """A stand-in ``casegraph.policy.score`` whose verdicts a test sets per person."""
     verdicts: dict[str, list[FakeGate]] = {}
+    missing: set[str] = set()
     calls: list[tuple] = []
 
     def evaluate_person(ws, person_id, as_of):
         calls.append((person_id, as_of))
+        if person_id in missing:
+            return FakeEligibility(person_id, False, [], [], found=False)
         gates = verdicts.get(person_id, [FakeGate("final_order", "pass", "final")])
-        return FakeEligibility(person_id, all(g.verdict == "pass" for g in gates), gates)
+        flags = [f for g in gates for f in g.flags]
+        return FakeEligibility(person_id, all(g.verdict == "pass" for g in gates), gates, flags)
 
     mod = types.ModuleType("casegraph.policy.score")
     mod.evaluate_person = evaluate_person
     monkeypatch.setitem(sys.modules, "casegraph.policy.score", mod)
-    return types.SimpleNamespace(verdicts=verdicts, calls=calls, Gate=FakeGate)
+    return types.SimpleNamespace(verdicts=verdicts, calls=calls, Gate=FakeGate, missing=missing)
 
 
 @pytest.fixture()

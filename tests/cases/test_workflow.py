@@ -86,6 +86,30 @@ def test_approval_refused_when_no_longer_eligible(cws, people, policy) -> None:
     assert evs[0].result == "refused"
 
 
+def test_person_merged_away_cannot_be_approved(cws, people, policy) -> None:
+    policy.missing.add("P-000001")
+    with pytest.raises(Conflict, match="no longer exists"):
+        leads.approve_lead(cws, people["supervisor"], "L-000001", "approve")
+
+
+def test_recheck_failure_fails_closed(cws, people, monkeypatch) -> None:
+    import sys
+    import types
+
+    mod = types.ModuleType("casegraph.policy.score")
+
+    def broken(ws, person_id, as_of):
+        raise RuntimeError("no score run")
+
+    mod.evaluate_person = broken
+    monkeypatch.setitem(sys.modules, "casegraph.policy.score", mod)
+    from casegraph.governance.errors import Unavailable
+
+    with pytest.raises(Unavailable, match="cannot re-check"):
+        leads.approve_lead(cws, people["supervisor"], "L-000001", "approve")
+    assert leads.get_lead(cws, people["supervisor"], "L-000001")["workflow_status"] == "proposed"
+
+
 def test_verified_departure_blocks_approval(cws, people, policy) -> None:
     with pytest.raises(Conflict, match="verified departure"):
         leads.approve_lead(cws, people["supervisor"], "L-000004", "approve")

@@ -15,7 +15,9 @@ from casegraph.governance.errors import Forbidden, Unavailable
 from casegraph.governance.permissions import PERMISSIONS, allowed
 from casegraph.governance.users import Principal
 
-_local = threading.local()
+#: Other rooms' functions use the workspace's shared DuckDB connection (``ws.con``), which
+#: must not be used from two threads at once: API threads call them under this lock.
+shared_connection_lock = threading.RLock()
 
 
 def require(ws: Any, actor: Principal, permission: str, action: str,

@@ -26,6 +26,7 @@ from casegraph.cases._common import (
     parse_json,
     query,
     require,
+    shared_connection_lock,
 )
 from casegraph.governance.audit import append_event
 from casegraph.governance.errors import Conflict, Invalid, NotFound, Unavailable
@@ -206,8 +207,17 @@ def recheck_person(ws: Any, person_id: str, as_of: dt.date | None = None) -> Rec
     except ImportError:
         evaluate_person = None
     if evaluate_person is not None:
-        pe = evaluate_person(ws, person_id, as_of)
+        try:
+            with shared_connection_lock:
+                pe = evaluate_person(ws, person_id, as_of)
+        except Exception as e:  # noqa: BLE001 - fail closed: no approval without a re-check
+            raise Unavailable(f"cannot re-check the legal gates for {person_id}: {e}") from e
         get = (pe.get if isinstance(pe, dict) else lambda k, d=None: getattr(pe, k, d))
+        if get("found", True) is False:
+            return Recheck(False, [{"gate": "identity", "verdict": "fail",
+                                    "reason": f"person {person_id} no longer exists in the "
+                                              f"latest resolve run (merged or split)"}],
+                           as_of=as_of.isoformat())
         gates = _gate_dicts(get("gates") or get("results") or get("gate_results"))
         eligible = get("eligible")
         if eligible is None:

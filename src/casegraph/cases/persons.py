@@ -19,6 +19,7 @@ from casegraph.cases._common import (
     parse_json,
     query,
     require,
+    shared_connection_lock,
 )
 from casegraph.cases.workflow import case_events_for_person, officer_person_ids, sees_all
 from casegraph.governance.errors import Invalid, NotFound, ServiceError
@@ -71,7 +72,8 @@ def _index_search(ws: Any, q: str, limit: int, role: str, filters: dict[str, Any
     if not ws.index_dir.exists():
         return None
     try:
-        res = service.search(ws, q, limit=limit, role=role, filters=filters or None)
+        with shared_connection_lock:
+            res = service.search(ws, q, limit=limit, role=role, filters=filters or None)
     except Exception as e:  # the index is theirs: a bad query there is a bad query here
         if type(e).__name__ in ("UserError", "ValueError", "QueryError"):
             raise Invalid(f"search: {e}") from e

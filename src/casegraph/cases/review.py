@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from casegraph.cases._common import audit, clean_text, has_table, query, require
+from casegraph.cases._common import (audit, clean_text, has_table, query, require,
+                                     shared_connection_lock)
 from casegraph.governance.audit import append_event
 from casegraph.governance.errors import Conflict, Invalid, NotFound, Unavailable
 from casegraph.governance.masking import mask_record
@@ -63,7 +64,8 @@ def get_review(ws: Any, actor: Principal, review_id: str) -> dict[str, Any]:
     try:
         from casegraph.resolve.explain import explain_pair
 
-        exp = explain_pair(ws, item["record_key_l"], item["record_key_r"])
+        with shared_connection_lock:
+            exp = explain_pair(ws, item["record_key_l"], item["record_key_r"])
         item["explanation"] = exp if isinstance(exp, (dict, list)) else \
             getattr(exp, "__dict__", str(exp))
     except Exception:  # noqa: BLE001  the explanation is a help, never a reason to fail the page
@@ -93,7 +95,13 @@ def decide_review(ws: Any, actor: Principal, review_id: str, decision: str, reas
         raise Unavailable("identity review decisions need the resolution engine "
                           "(casegraph.resolve.review), which is not installed") from e
     rid: Any = rows[0]["review_id"]
-    record_decision(ws, rid, decision, actor.username, reason)
+    try:
+        with shared_connection_lock:
+            record_decision(ws, rid, decision, actor.username, reason)
+    except Exception as e:
+        if type(e).__name__ in ("ReviewError", "ValueError"):
+            raise Invalid(str(e)) from e
+        raise
     now = now_iso()
     with session_scope(ws) as s:
         s.add(ReviewDecision(review_id=str(review_id), decision=decision, reason=reason,
