@@ -152,7 +152,7 @@ def generate(ws: Workspace, n: int, seed: int = 7) -> dict:
     fi = nrng.choice(len(family), n, p=fw / fw.sum())
     fi2 = np.where(nrng.random(n) < 0.2, nrng.choice(len(family), n, p=fw / fw.sum()), -1)
     dob = (np.datetime64("1950-01-01") + nrng.integers(0, 55 * 365, n)).astype("datetime64[D]")
-    anum = nrng.permutation(900_000_000)[:n] + 100_000_000 if n <= 900_000_000 else None
+    anum = nrng.choice(900_000_000, size=n, replace=False) + 100_000_000
     nat = nrng.choice(len(NATIONALITIES), n)
     city = nrng.choice(len(cities), n)
     has_pp = nrng.random(n) < 0.5

@@ -13,12 +13,14 @@ JSON payload used to display the hit.
 from __future__ import annotations
 
 import abc
+import contextlib
+import fcntl
 import json
 import os
 import shutil
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -200,8 +202,23 @@ class TantivyPersonIndex(PersonIndex):
         doc.add_bytes("payload", payload.encode())
         return doc
 
+    @contextlib.contextmanager
+    def build_lock(self) -> Iterator[None]:
+        """Serialise rebuilds of this index across processes."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.with_name(self.path.name + ".lock"), "a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
     def build(self, docs: Iterable[IndexDoc], progress: Any = None) -> int:
         """Build into a fresh directory beside the live one, then swap it in."""
+        with self.build_lock():
+            return self._build(docs, progress)
+
+    def _build(self, docs: Iterable[IndexDoc], progress: Any = None) -> int:
         tmp = self.path.with_name(self.path.name + ".building")
         old = self.path.with_name(self.path.name + ".old")
         for p in (tmp, old):
@@ -235,6 +252,10 @@ class TantivyPersonIndex(PersonIndex):
         docs = list(docs)
         if not docs:
             return 0
+        with self.build_lock():  # never write into a directory a rebuild is replacing
+            return self._upsert(docs)
+
+    def _upsert(self, docs: list[IndexDoc]) -> int:
         idx = self._index()
         w = self._writer(idx)
         try:
@@ -252,12 +273,13 @@ class TantivyPersonIndex(PersonIndex):
         ids = list(person_ids)
         if not ids:
             return 0
-        idx = self._index()
-        w = self._writer(idx)
-        for pid in ids:
-            w.delete_documents_by_term("person_id", pid)
-        w.commit()
-        w.wait_merging_threads()
+        with self.build_lock():
+            idx = self._index()
+            w = self._writer(idx)
+            for pid in ids:
+                w.delete_documents_by_term("person_id", pid)
+            w.commit()
+            w.wait_merging_threads()
         return len(ids)
 
     def count(self) -> int:

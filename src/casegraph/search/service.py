@@ -65,6 +65,19 @@ def reindex(ws: Workspace, progress: Callable[[int], None] | None = None) -> int
     return get_index(ws).build(iter_documents(ws), progress=progress)
 
 
+def ensure_index(ws: Workspace) -> None:
+    """Build the index unless it exists (once, even when several processes ask at once)."""
+    idx = get_index(ws)
+    if idx.exists():
+        return
+    if isinstance(idx, TantivyPersonIndex):
+        with idx.build_lock():
+            if not idx.exists():
+                idx._build(iter_documents(ws))
+    else:  # pragma: no cover - other engines build on their own
+        reindex(ws)
+
+
 def update_persons(ws: Workspace, person_ids: Iterable[str]) -> dict[str, int]:
     """Re-index ``person_ids`` only: upsert those that exist, delete those that vanished.
 
@@ -145,7 +158,7 @@ def search(ws: Workspace, query: str, *, limit: int = 10, role: str | None = Non
     if not idx.exists():
         if not persons_exist(ws):
             return []
-        reindex(ws)
+        ensure_index(ws)
     raw = idx.search(pq, limit=limit, blocked_fields=blocked)
     return [_to_hit(h, pq, masked) for h in raw]
 
