@@ -164,3 +164,9 @@ def test_directory_of_specs(ws, make_source):
     p = make_source(SPEC, "id,name,dob\n1,Ann Lee,1980-01-02\n")
     [r] = ingest_specs(ws, [p.parent], progress=False)
     assert r.accepted == 1
+
+
+def test_skip_rows_before_header(ws, make_source):
+    text = "County export 2026-11-01\nconfidential\nid,name,dob\n1,Ann Lee,1980-01-02\n"
+    [r] = ingest_specs(ws, [make_source({**SPEC, "skip_rows": 2}, text)], progress=False)
+    assert r.accepted == 1 and names(ws) == {"1": "Ann Lee"}

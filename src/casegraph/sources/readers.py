@@ -137,9 +137,15 @@ def _csv_head(path: Path, spec: SourceSpec) -> tuple[str, str, list[str], str | 
     if not raw.strip():
         raise ReadError(f"{path}: the file is empty (no header row)")
     text = raw.decode(enc, errors="replace")
-    first_line = text.lstrip("\ufeff").split("\n", 1)[0]
+    text = text.lstrip("\ufeff")
+    if spec.skip_rows:
+        parts = text.split("\n", spec.skip_rows)
+        if len(parts) <= spec.skip_rows:
+            raise ReadError(f"{path}: fewer than skip_rows={spec.skip_rows} lines")
+        text = parts[-1]
+    first_line = text.split("\n", 1)[0]
     delim = spec.delimiter or _sniff_delimiter(first_line)
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=delim)
+    reader = csv.reader(io.StringIO(text), delimiter=delim)
     try:
         header = next(reader)
     except (StopIteration, csv.Error) as e:
@@ -182,7 +188,8 @@ def read_csv(path: Path, spec: SourceSpec) -> ReadResult:
     try:
         table = pcsv.read_csv(
             path,
-            read_options=pcsv.ReadOptions(column_names=names, skip_rows=1, encoding=enc,
+            read_options=pcsv.ReadOptions(column_names=names, skip_rows=1 + spec.skip_rows,
+                                          encoding=enc,
                                           block_size=CSV_BLOCK_BYTES),
             parse_options=pcsv.ParseOptions(delimiter=delim, newlines_in_values=True,
                                             invalid_row_handler=on_bad),

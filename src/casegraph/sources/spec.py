@@ -12,8 +12,8 @@ A spec looks like this (the keys are the contract; see the README)::
       birth_date: {column: DOB, format: "%m/%d/%Y"}
       agency: {value: "County Sheriff"}
 
-Optional keys: ``delimiter`` and ``encoding`` (csv), ``null_values`` (cell texts that mean
-"missing", besides the empty cell), ``description``.
+Optional keys: ``delimiter``, ``encoding`` and ``skip_rows`` (lines before the header; csv),
+``null_values`` (cell texts that mean "missing", besides the empty cell), ``description``.
 
 :func:`load_spec` parses and validates a spec against the ontology; :func:`check_columns`
 validates it against the file's header. Both raise :class:`SpecError` naming the file,
@@ -94,6 +94,7 @@ class SourceSpec(BaseModel):
     delimiter: str | None = None
     encoding: str | None = None
     null_values: list[str] | None = None
+    skip_rows: int = Field(default=0, ge=0)
     description: str | None = None
 
     spec_path: Path | None = Field(default=None, exclude=True)
