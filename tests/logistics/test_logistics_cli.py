@@ -95,3 +95,26 @@ def test_user_errors_are_one_line(wsdir, tmp_path):
     assert r.exit_code == 2
     r = run("logistics", "plan", "--workspace", str(tmp_path / "nowhere"))
     assert r.exit_code == 2
+
+
+def test_only_roles_with_logistics_plan_may_plan_or_publish(wsdir, monkeypatch):
+    from casegraph.governance.permissions import PermissionDenied
+    from casegraph.governance.users import upsert_user
+    from casegraph.logistics.planner import plan
+    from casegraph.logistics.plans import publish
+
+    with Workspace(wsdir) as w:
+        upsert_user(w, "ana", "analyst", "a-long-password-1")
+        upsert_user(w, "lou", "logistics", "a-long-password-2")
+        p = plan(w, None, None)
+        with pytest.raises(PermissionDenied):
+            publish(w, p.plan_id, "ana", role="analyst")
+    monkeypatch.setenv("CASEGRAPH_USER", "ana")
+    r = run("logistics", "publish", p.plan_id, "--workspace", str(wsdir))
+    assert r.exit_code == 2 and "may not" in r.output
+    r = run("logistics", "plan", "--workspace", str(wsdir), "--from", FROM)
+    assert r.exit_code == 2
+    assert [e.result for e in events(wsdir, "logistics.publish")] == ["denied"]
+    monkeypatch.setenv("CASEGRAPH_USER", "lou")
+    r = run("logistics", "publish", p.plan_id, "--workspace", str(wsdir))
+    assert r.exit_code == 0, r.output

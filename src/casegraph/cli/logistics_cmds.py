@@ -17,7 +17,6 @@ from casegraph.cli.common import (
     UserError,
     WorkspaceOpt,
     audit_cli,
-    cli_actor,
     console,
     err_console,
     export_app,
@@ -95,17 +94,19 @@ def plan_cmd(
     with fail_cleanly(), _user_errors():
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
+        from casegraph.governance.permissions import cli_require
         from casegraph.logistics.planner import plan
 
         if objective not in ("seats", "wait", "cost"):
             raise UserError(f"--objective must be seats, wait or cost, not {objective!r}")
         ws = _open(workspace)
+        actor, _ = cli_require(ws, "logistics.plan", "logistics.plan")
         with Progress("[progress.description]{task.description}", BarColumn(),
                       MofNCompleteColumn(), TimeElapsedColumn(), console=err_console,
                       transient=True) as prog:
             task = prog.add_task("solving (independent parts)", total=None)
             result = plan(ws, _date(date_from, "--from"), _date(date_to, "--to"), objective,
-                          user=cli_actor(),
+                          user=actor,
                           progress=lambda d, t: prog.update(task, completed=d, total=t))
         audit_cli(ws, "logistics.plan", object_ids=[result.plan_id], purpose=purpose,
                   detail={"moved": result.moved, "detainees": result.detainees,
@@ -142,10 +143,12 @@ def publish_cmd(
 ) -> None:
     """Publish a plan: its detainees become `scheduled` on their legs (audited)."""
     with fail_cleanly(), _user_errors():
+        from casegraph.governance.permissions import cli_require
         from casegraph.logistics.plans import publish
 
         ws = _open(workspace)
-        res = publish(ws, plan_id, cli_actor(), recheck=recheck, audit=False)
+        actor, role = cli_require(ws, "logistics.plan", "logistics.publish", [plan_id])
+        res = publish(ws, plan_id, actor, role=role, recheck=recheck, audit=False)
         audit_cli(ws, "logistics.publish", object_ids=[plan_id], purpose=purpose,
                   detail={"scheduled": res.scheduled, "unscheduled": res.unscheduled,
                           "superseded": res.superseded,
@@ -186,10 +189,12 @@ def report_cmd(
 ) -> None:
     """Facility occupancy (with alerts), the plan's summary, and a PNG chart."""
     with fail_cleanly(), _user_errors():
+        from casegraph.governance.permissions import cli_require
         from casegraph.logistics.config import load_config
         from casegraph.logistics.report import build_report
 
         ws = _open(workspace)
+        cli_require(ws, "logistics.read", "logistics.report")
         cfg = load_config(ws)
         rep = build_report(ws, _date(as_of, "--as-of"), plan_id, chart=chart, config=cfg)
         t = Table(title=f"Facility occupancy on {rep.as_of} "
@@ -250,9 +255,11 @@ def detainees_cmd(
     `casegraph export unassigned` gives the full explanation per person for a plan.
     """
     with fail_cleanly(), _user_errors():
+        from casegraph.governance.permissions import cli_require
         from casegraph.logistics.population import detained_population
 
         ws = _open(workspace)
+        cli_require(ws, "logistics.read", "logistics.detainees")
         rows = detained_population(ws, _date(as_of, "--as-of"), facility_id=facility)
         total = len(rows)
         n_sched = sum(1 for r in rows if r["schedulable"])

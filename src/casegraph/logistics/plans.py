@@ -179,8 +179,12 @@ def publish(ws: Workspace, plan_id: str, user: str, *, role: str = "logistics",
     With ``recheck`` the assigned detainees' gates are re-evaluated on current data first;
     anyone whose gates other than custody no longer pass is withheld (not scheduled) and
     listed. The previously published plan is superseded and its people unscheduled unless
-    this plan schedules them again.
+    this plan schedules them again. ``role`` must hold ``logistics.plan`` (a logistics
+    officer, or the CLI operator); otherwise ``PermissionDenied`` and nothing changes.
     """
+    from casegraph.governance.permissions import require
+
+    require(role, "logistics.plan")
     plan = get_plan(ws, plan_id)
     if plan["status"] != "draft":
         raise PlanError(f"plan {plan_id} is {plan['status']}; only a draft can be published")
