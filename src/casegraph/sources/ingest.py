@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 from rich.console import Console
 from rich.progress import (
@@ -213,7 +214,7 @@ def ingest_spec(ws: Workspace, spec: SourceSpec, colmap: dict[str, str], *,
         progress.update(task, description=f"{spec.source}: loading", total=max(n, 1),
                         completed=0)
 
-    rows = pa.array(range(1, n + 1), pa.int64())
+    rows = pa.array(np.arange(1, n + 1, dtype=np.int64))
     rid = record_ids(table, spec, colmap) if n else pa.array([], pa.string())
     dup_of = _dup_of(con, rid, rows) if n else pa.array([], pa.int64())
     raw_table, raw_notices = raw_json_columns(table)
