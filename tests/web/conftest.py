@@ -181,7 +181,7 @@ class UI:
 @pytest.fixture()
 def ui(browser: Any, server: str, web_ws: tuple[Workspace, dict]) -> Iterator[UI]:
     ctx = browser.new_context(viewport={"width": 1280, "height": 800})
-    ctx.set_default_timeout(15_000)
+    ctx.set_default_timeout(30_000)
     page = ctx.new_page()
     u = UI(page, server, web_ws[1])
     yield u

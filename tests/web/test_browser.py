@@ -131,6 +131,12 @@ def test_supervisor_filters_on_the_map_and_approves_a_flagged_lead(ui: UI) -> No
     ui.shot("leads-map-filter")
     ui.page.click("[data-clear-selection]")
     assert ui.page.locator("#leads-table tbody tr:visible").count() == 4
+    # the same with the keyboard: focus a state, press Enter
+    ui.page.focus(".map path.state[data-region=CA]")
+    ui.page.keyboard.press("Enter")
+    assert ui.page.locator("#leads-table tbody tr:visible").count() == 1
+    expect_text(ui, "#leads-table tbody tr:visible", "L-0002")
+    ui.page.click("[data-clear-selection]")
     # clicking a point selects its lead
     ui.page.locator(".map circle.pt[data-id='L-0003']").click()
     assert ui.page.locator("#leads-table tbody tr:visible").count() == 1
@@ -188,8 +194,13 @@ def test_officer_records_a_case_outcome(ui: UI) -> None:
     expect_text(ui, "[data-testid=case-status]", "located")
     ui.shot("cases-officer")
     # the officer may open the person of their own case, not anybody else
-    ui.go(f"/ui/persons/P-000002?purpose={PURPOSE}")
+    # opening the person of a case asks for the purpose, prefilled with the case number
+    ui.page.click("#cases-table a[data-purpose]")
+    assert ui.page.input_value("#purpose-input").startswith("C-")
+    ui.page.click("#purpose-dialog button[type=submit]")
+    ui.page.wait_for_selector("[data-testid=person-name]")
     expect_text(ui, "[data-testid=person-name]", "Jose Hernandez")
+    assert ui.page.inner_text("[data-testid=purpose]").startswith("C-")
     expect_text(ui, "main", "Case history")
     resp = ui.go(f"/ui/persons/P-000003?purpose={PURPOSE}")
     assert resp.status == 404

@@ -100,3 +100,60 @@ def test_csrf_is_required_for_form_posts(server: str, web_ws) -> None:
         assert r.status_code == 403 and "CSRF" in r.text
         page = c.get("/ui/leads").text
         assert "L-0003" in page
+
+
+PAGES = {  # page -> (a role allowed to read it, the audit action its read writes)
+    "/ui/search?q=lopez": ("analyst", "person.search"),
+    "/ui/search/results?q=garcia": ("analyst", "person.search"),
+    "/ui/persons/P-000003?purpose=CASE-2026-0007": ("analyst", "person.read"),
+    "/ui/explain?a=eoir:O3&b=courts:C3": ("analyst", "identity.explain"),
+    "/ui/leads": ("analyst", "lead.list"),
+    "/ui/cases": ("supervisor", "case.list"),
+    "/ui/review": ("analyst", "review.list"),
+    "/ui/departures": ("officer", "departure.summary"),
+    "/ui/logistics": ("logistics", "logistics.read"),
+    "/ui/audit": ("auditor", "audit.read"),
+}
+DENIED = {"/ui/audit": "analyst", "/ui/leads": "officer", "/ui/logistics": "analyst",
+          "/ui/search": "logistics", "/ui/cases": "auditor", "/ui/review": "admin"}
+
+
+@pytest.fixture(scope="module")
+def clients(server: str, web_ws):
+    """One logged-in HTTP client per role (cookie session)."""
+    import httpx
+
+    _, creds = web_ws
+    out = {}
+    for role in ("analyst", "supervisor", "officer", "logistics", "auditor", "admin"):
+        c = httpx.Client(base_url=server, follow_redirects=False, timeout=60)
+        assert c.post("/ui/login", data={"username": role, "password": creds[role]}
+                      ).status_code == 303
+        out[role] = c
+    yield out
+    for c in out.values():
+        c.close()
+
+
+@pytest.mark.parametrize("path", sorted(PAGES))
+def test_every_page_read_is_audited(clients, web_ws, path: str) -> None:
+    from casegraph.governance.audit import list_events
+
+    ws, _ = web_ws
+    role, action = PAGES[path]
+    before = list_events(ws, user=role, action=action, limit=1)[1]
+    r = clients[role].get(path)
+    assert r.status_code == 200, r.text[:300]
+    assert list_events(ws, user=role, action=action, limit=1)[1] == before + 1
+
+
+@pytest.mark.parametrize("path", sorted(DENIED))
+def test_pages_refuse_roles_without_the_permission(clients, web_ws, path: str) -> None:
+    from casegraph.governance.audit import list_events
+
+    ws, _ = web_ws
+    role = DENIED[path]
+    before = list_events(ws, user=role, action="web.denied", limit=1)[1]
+    r = clients[role].get(path)
+    assert r.status_code == 403 and "may not" in r.text
+    assert list_events(ws, user=role, action="web.denied", limit=1)[1] == before + 1

@@ -646,6 +646,7 @@ def cases_page(request: Request, msg: str | None = None, err: str | None = None,
         c["full_name"] = names.get(c.get("person_id"))
     counts = Counter(c["status"] for c in cases)
     return render(request, "cases.html", p, cases=cases, officers=officers,
+                  purpose_rule=backend.purpose_rule(ws),
                   outcomes=wf.OUTCOMES, statuses=wf.CASE_STATUSES, counts=counts, msg=msg,
                   err=err, board=backend.allowed(p, "cases.read_all"), total=res["total"])
 

@@ -52,7 +52,7 @@
       if (who) who.textContent = a.getAttribute("data-purpose") || "";
       dlg.showModal();
       var inp = $("input[name=purpose], textarea[name=purpose]", dlg);
-      if (inp) inp.focus();
+      if (inp) { inp.value = a.getAttribute("data-purpose-default") || ""; inp.focus(); inp.select(); }
     });
   }
 
