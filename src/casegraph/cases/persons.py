@@ -25,6 +25,7 @@ from casegraph.cases.workflow import case_events_for_person, officer_person_ids,
 from casegraph.governance.errors import Invalid, NotFound, ServiceError
 from casegraph.governance.masking import can_see_sensitive, mask_record, mask_text
 from casegraph.governance.purpose import PurposeRequired, check_purpose, is_identifier_query
+from casegraph.governance.permissions import SENSITIVE_FIELDS
 from casegraph.governance.users import Principal
 
 MAX_QUERY = 200
@@ -94,8 +95,9 @@ def _fallback_search(ws: Any, q: str, limit: int, offset: int, role: str
     tokens = [t for t in re.split(r"\s+", q.strip().lower()) if t][:8]
     if not tokens:
         return []
+    hidden = set() if can_see_sensitive(role) else SENSITIVE_FIELDS  # masked = unsearchable
     ident_cols = [c for c in ("a_number", "passport_number", "fbi_number", "national_id",
-                              "driver_licence") if c in cols]
+                              "driver_licence") if c in cols and c not in hidden]
     where, params = [], []
     for t in tokens:
         alts = ["lower(coalesce(full_name, '')) like ? escape '\\'"]

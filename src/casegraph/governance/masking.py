@@ -1,6 +1,7 @@
 """Field masking: sensitive fields and protected-status details for roles not allowed them.
 
-Sensitive = ``ontology.SENSITIVE_FIELDS`` plus everything about a status record of a
+Sensitive = ``permissions.SENSITIVE_FIELDS`` (the ontology's sensitive fields and the
+national id) plus everything about a status record of a
 protected type (T/U visa applicant, VAWA self-petitioner), whose information may not be
 used adversely. Roles holding ``person.read_sensitive`` see values unmasked.
 """
@@ -10,8 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from casegraph.governance.permissions import allowed
-from casegraph.ontology import PROTECTED_STATUS_TYPES, SENSITIVE_FIELDS
+from casegraph.governance.permissions import SENSITIVE_FIELDS, allowed
+from casegraph.ontology import PROTECTED_STATUS_TYPES
 
 MASK = "[masked]"
 PROTECTED_LABEL = "protected_status"

@@ -16,6 +16,12 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from casegraph.ontology import SENSITIVE_FIELDS as _ONTOLOGY_SENSITIVE
+
+#: Fields masked for roles without ``person.read_sensitive``: the ontology's sensitive
+#: fields plus the SSN-like national id (the search room hides the same set).
+SENSITIVE_FIELDS: frozenset[str] = frozenset(_ONTOLOGY_SENSITIVE | {"national_id"})
+
 ROLES: tuple[str, ...] = ("analyst", "supervisor", "officer", "logistics", "auditor", "admin")
 
 #: permission -> what it allows (shown by ``casegraph users roles`` and in docs/api.md)
