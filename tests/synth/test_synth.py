@@ -435,3 +435,20 @@ def test_output_does_not_depend_on_the_python_hash_seed(tmp_path: Path) -> None:
         subprocess.run([sys.executable, "-c", code, str(tmp_path / h)], check=True,
                        env={**os.environ, "PYTHONHASHSEED": h})
     assert _digest(tmp_path / "1") == _digest(tmp_path / "2")
+
+
+def test_tiny_agency_writes_no_empty_sources_and_ingests(tmp_path: Path) -> None:
+    out = tmp_path / "tiny"
+    (out / "data").mkdir(parents=True)
+    (out / "consular_verifications.yaml").write_text("stale: spec\n")
+    s = generate(8, out, seed=8, as_of=AS_OF)
+    assert s.sources == len(list(out.glob("*.yaml"))) < 19
+    for spec in _specs(out):
+        assert (out / spec["path"]).stat().st_size > 0
+        assert _read(spec, out), spec["source"]
+    ingest = pytest.importorskip("casegraph.sources.ingest")
+    from casegraph.workspace import Workspace
+
+    with Workspace(tmp_path / "ws") as ws:
+        reports = ingest.ingest_specs(ws, sorted(out.glob("*.yaml")), progress=False)
+        assert all(r.read == r.accepted + r.quarantined for r in reports)

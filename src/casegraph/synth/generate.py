@@ -123,9 +123,14 @@ def generate(people: int, out_dir: str | Path, *, seed: int = 7,
         _inject_defects(src, _rng(seed, "defects:" + src.name), defects)
         src.rows = src.table.num_rows
         src.ids = src.table.column(src.record_id).combine_chunks()
+        built.append(src)
+        if src.rows == 0:  # a tiny agency may have nobody in a system: no file, no spec
+            for stale in (out / f"{src.name}.yaml", out / DATA_DIR / src.file):
+                stale.unlink(missing_ok=True)
+            src.table = None
+            return
         _write_spec(src, out)
         futs.append(pool.submit(_write_and_release, src, out))
-        built.append(src)
 
     try:
         bk = S_._bookings_frame(pop, _rng(seed, "bookings_frame"))
@@ -185,7 +190,8 @@ def generate(people: int, out_dir: str | Path, *, seed: int = 7,
     blocked = {g: int((first == g).sum()) for g in GATES}
     summary = SynthSummary(
         people=people, seed=seed, as_of=as_of.isoformat(), out_dir=str(out),
-        sources=len(built), records=sum(per_source.values()), person_records=truth_rows,
+        sources=sum(1 for s in built if s.rows), records=sum(per_source.values()),
+        person_records=truth_rows,
         eligible=int(eligible.sum()), in_custody=int(custody.sum()),
         verified_departed=int(gates["_departed"].sum()),
         claimed_departed=int((gates["_claimed"] & ~gates["_departed"]).sum()),
