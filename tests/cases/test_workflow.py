@@ -192,14 +192,15 @@ def test_search(cws, people) -> None:
         persons.search_persons(cws, ana, "012345678")
     res = persons.search_persons(cws, ana, "12345678", purpose="C-000001")
     assert [h["person_id"] for h in res["items"]] == ["P-000001"]
+    evs, _ = list_events(cws, action="person.search", user="ana")
+    assert evs[0].purpose == "C-000001" and evs[0].detail["query"] == "12345678"
     with pytest.raises(Forbidden):
         persons.search_persons(cws, people["officer"], "maria")
     # a masked field is not searchable for roles that cannot see it
     assert persons.search_persons(cws, ana, "123-45-6789", purpose="C-000001")["items"] == []
     hits = persons.search_persons(cws, people["supervisor"], "123-45-6789", purpose="C-000001")
     assert [h["person_id"] for h in hits["items"]] == ["P-000001"]
-    evs, _ = list_events(cws, action="person.search", user="ana")
-    assert evs[0].purpose == "C-000001" and evs[0].detail["query"] == "12345678"
+
 
 
 def test_review_queue(cws, people, resolver) -> None:
