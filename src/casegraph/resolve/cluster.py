@@ -65,7 +65,7 @@ def cluster(nodes: Iterable[str], edges: list[tuple[str, str, float]]
             cannot_link: Iterable[tuple[str, str]] = (),
             exclusive_source: dict[str, str] | None = None,
             link_threshold: float = 0.9, min_density: float = 0.5,
-            veto_below: float = 0.01) -> ClusterResult:
+            veto_below: float = 0.01, ambiguity_margin: float = 1.0) -> ClusterResult:
     """Cluster records.
 
     Args:
@@ -86,6 +86,10 @@ def cluster(nodes: Iterable[str], edges: list[tuple[str, str, float]]
         min_density: minimum average probability across scored cross pairs to merge.
         veto_below: a scored cross pair below this probability (strong evidence of two
             different people, e.g. twins) vetoes the merge.
+
+        ambiguity_margin: a record whose best link to another cluster (one judged a
+            different person) is within this many bits of match weight of its best link
+            inside its own cluster is detached as ambiguous.
 
     Returns:
         the cluster of each record, each record's best link into its cluster, and the
@@ -203,12 +207,63 @@ def cluster(nodes: Iterable[str], edges: list[tuple[str, str, float]]
             d, low = density(ra, rb)
             if low < veto_below:
                 why = f"a record of one cluster clearly differs from the other (p={low:.3f})"
-            elif d < min_density:
+            elif d < min_density and min(len(members[ra]), len(members[rb])) > 1:
+                # a lone record cannot chain two people together by itself; whether it
+                # is ambiguous between two people is checked once clusters are built
                 why = f"weak support across clusters (average link {d:.2f})"
         if why:
             rejected.append((l, r, p, why))
             continue
         merge(ra, rb)
+
+    # ambiguity: a record held in its cluster by links no stronger than its links to
+    # another person is detached (and queued for review) rather than guessed
+    pinned = {x for pair in must + hsame for x in pair}
+    for root, xs in members.items():  # flatten, so that detaching one record is safe
+        for x in xs:
+            uf.parent[x] = root
+    for n in sorted(nodes):
+        if n in pinned:
+            continue
+        root = uf.find(n)
+        if len(members[root]) < 2:
+            continue
+        s_in, s_out, other, w_in = 0.0, 0.0, "", float("-inf")
+        for y, p in adj.get(n, {}).items():
+            if uf.find(y) == root:
+                s_in = max(s_in, p)
+                w_in = max(w_in, weight.get((n, y) if n < y else (y, n), float("-inf")))
+            elif p > s_out:
+                s_out, other = p, y
+        if s_out < link_threshold:
+            continue
+        w_out = weight.get((n, other) if n < other else (other, n))
+        close = (w_out >= w_in - ambiguity_margin) if w_out is not None and w_in > float("-inf") \
+            else s_out >= s_in
+        if not close:
+            continue
+        # only when the two clusters are judged to be different people
+        o_root = uf.find(other)
+        members[root].remove(n)
+        differ = conflict(root, o_root) is not None or (
+            min(len(members[root]), len(members[o_root])) > 0
+            and density(root, o_root)[0] < min_density)
+        if not differ:
+            members[root].append(n)
+            continue
+        uf.parent[n] = n
+        if root == n:  # n was the root: re-root the rest
+            rest = members.pop(n)
+            new_root = min(rest)
+            for x in rest:
+                uf.parent[x] = new_root
+            members[new_root] = rest
+            anums[new_root] = {a_number[x] for x in rest if a_number.get(x)}
+            srcs[new_root] = {exclusive_source[x] for x in rest if x in exclusive_source}
+        members[n] = [n]
+        anums[n] = {a_number[n]} if a_number.get(n) else set()
+        srcs[n] = {exclusive_source[n]} if n in exclusive_source else set()
+        rejected.append((n, other, s_out, "ambiguous: links as strongly to another person"))
 
     roots = sorted({uf.find(n) for n in nodes})
     number = {r: i for i, r in enumerate(roots)}
