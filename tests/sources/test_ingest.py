@@ -248,3 +248,17 @@ def test_counts_always_reconcile(tmp_path_factory, rows):
         ids = [x["record_id"] for x in ws.query("select record_id from records")]
         assert len(ids) == len(set(ids)) == r.accepted
         assert ws.query("select count(*) n from quarantine")[0]["n"] == r.quarantined
+
+
+def test_one_line_address_fills_unmapped_parts(ws, make_source):
+    csv = ('id,name,addr,city\n1,Ann Lee,"1200 Main St Apt 4, Houston, TX 77002",\n'
+           '2,Bo Chan,"9 Elm St, Dallas, TX 75201",Fort Worth\n')
+    spec = {"source": "p", "kind": "person", "record_id": "id",
+            "fields": {"full_name": "name", "street_address": "addr", "locality": "city"}}
+    ingest_specs(ws, [make_source(spec, csv)], progress=False)
+    a, b = rec(ws, "p:1"), rec(ws, "p:2")
+    assert (a["street_address"], a["street_number"], a["street"], a["unit"]) == (
+        "1200 Main St Apt 4", "1200", "Main St", "Apt 4")
+    assert (a["locality"], a["region"], a["postcode"]) == ("Houston", "TX", "77002")
+    assert b["locality"] == "Fort Worth"  # a mapped column wins over the parsed tail
+    assert b["street_address_norm"] == "9 elm st"

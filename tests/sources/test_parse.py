@@ -204,3 +204,19 @@ def test_countries_codes_names_demonyms():
                              "NA", "XX", "Atlantis"])
     assert [v for v, _ in out] == ["MX", "MX", "MX", "SV", "SV", "KR", "NA", None, None]
     assert out[7][1] is None and "unknown country" in out[8][1]
+
+
+@pytest.mark.parametrize("value, parts", [
+    ("1200 Main St Apt 4, Houston, TX 77002", ("1200 Main St Apt 4", "Houston", "TX", "77002")),
+    ("12 Oak Rd, Unit 3, El Paso, tx 79901-1234",
+     ("12 Oak Rd, Unit 3", "El Paso", "TX", "79901-1234")),
+    ("PO Box 5, Houston TX", ("PO Box 5", "Houston", "TX", None)),
+    ("55 Elm St", ("55 Elm St", None, None, None)),
+    ("123 Main St, Apt 4", ("123 Main St, Apt 4", None, None, None)),
+    ("100 Main St, Suite AB", ("100 Main St, Suite AB", None, None, None)),
+])
+def test_one_line_address_tail(value, parts):
+    from casegraph.sources.parse import split_address_tail
+
+    got = tuple(c[0].as_py() for c in split_address_tail([value]))
+    assert got == parts

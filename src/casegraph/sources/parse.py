@@ -123,6 +123,29 @@ def split_full_name(values: pa.Array | pa.ChunkedArray | list[str | None], *,
     return given, middle, family
 
 
+_UNIT_START = r"(?i)^(?:#|(?:" + "|".join(UNIT_WORDS) + r")\b)"
+_ADDRESS_TAIL = (r"^(?P<line>.*?\S)\s*,\s*(?P<city>[^,]*[A-Za-z][^,]*?)\s*,?\s+"
+                 r"(?P<state>[A-Za-z]{2})\.?(?:\s+(?P<zip>\d{5}(?:-\d{4})?))?\s*$")
+
+
+def split_address_tail(values: pa.Array | pa.ChunkedArray | list[str | None]
+                       ) -> tuple[pa.Array, pa.Array, pa.Array, pa.Array]:
+    """(street line, locality, region, postcode) of one-line US addresses.
+
+    ``"1200 Main St Apt 4, Houston, TX 77002"`` -> ``"1200 Main St Apt 4"``, ``"Houston"``,
+    ``"TX"``, ``"77002"``. Lines without a ``, City, ST [ZIP]`` tail come back unchanged
+    with null parts.
+    """
+    a = _arr(values)
+    m = pc.extract_regex(a, _ADDRESS_TAIL)
+    city = _group(m, "city")
+    # "100 Main St, Suite AB" is a unit, not a city and state.
+    unit_like = pc.fill_null(pc.match_substring_regex(city, _UNIT_START), False)
+    m = pc.if_else(unit_like, pa.scalar(None, m.type), m)
+    line = pc.coalesce(_group(m, "line"), a)
+    return line, _group(m, "city"), pc.utf8_upper(_group(m, "state")), _group(m, "zip")
+
+
 def split_street_address(values: pa.Array | pa.ChunkedArray | list[str | None], *,
                          cleaned: bool = False) -> tuple[pa.Array, pa.Array, pa.Array]:
     """(street_number, street, unit) from ``"123 Main St Apt 4"``-style street lines."""

@@ -39,6 +39,7 @@ from casegraph.sources.parse import (
     clean_display,
     concat_ws,
     normalise_array,
+    split_address_tail,
     split_full_name,
     split_street_address,
 )
@@ -278,8 +279,15 @@ def stage(table: pa.Table, spec: SourceSpec, colmap: dict[str, str], rows: pa.Ar
         mapped = set(vals)
         names = (pool.submit(split_full_name, _usable(vals["full_name"]), cleaned=True)
                  if "full_name" in mapped else None)
-        lines = (pool.submit(split_street_address, _usable(vals["street_address"]),
-                             cleaned=True) if "street_address" in mapped else None)
+        lines = None
+        if "street_address" in mapped:
+            # A one-line address may carry its city, state and ZIP: split them off when
+            # the spec maps no column of its own to them.
+            line, city, state, zipc = split_address_tail(_usable(vals["street_address"]))
+            for part, arr in (("locality", city), ("region", state), ("postcode", zipc)):
+                vals[part] = pc.coalesce(vals[part], arr) if part in mapped else arr
+            vals["street_address"] = line
+            lines = pool.submit(split_street_address, line, cleaned=True)
         return _stage_rest(table, spec, colmap, rows, kind, vals, formats, mapped, names,
                            lines, pool)
     finally:
