@@ -70,8 +70,8 @@ def test_other_identifiers_free_text(ro_ws):
 # ---- fuzzy, phonetic, transliteration ------------------------------------------------------
 
 @pytest.mark.parametrize("query,expected", [
-    ("grcia", "P-000002"),            # one deletion
-    ("maira garcai", "P-000002"),     # transpositions
+    ("grcia lopez", "P-000001"),      # one deletion
+    ("maira garcai 1990", "P-000002"),  # transpositions
     ("mohammed rahman", "P-000003"),  # transliteration of Muhammad
     ("mohamed", "P-000003"),
     ("yusuf", "P-000004"),            # Youssef

@@ -38,8 +38,11 @@ MARKER_FILE = "casegraph-search.json"
 #: role without access to them can still use the fast combined field).
 SENSITIVE_IDENTIFIER_FIELDS = frozenset({"national_id"})
 
-# Boosts: exact name > fuzzy name > phonetic; identifiers dominate names.
-B_NAME, B_NAME_FUZZY, B_PHON, B_RAW, B_LOC = 3.0, 1.5, 1.0, 0.5, 0.5
+# Scores. Exact name tokens score BM25 (x B_NAME: rare names weigh more); a fuzzy or
+# phonetic match scores a constant of the same order as an exact match of a typical name
+# (BM25 idf ~5-10 at 1M persons), so that a misspelt or transliterated token counts nearly
+# as much as a correct one and far more than a missing one. Identifiers dominate names.
+B_NAME, B_NAME_FUZZY, B_PHON, B_RAW, B_LOC = 3.0, 12.0, 6.0, 0.5, 0.5
 B_PHRASE, B_DOB, B_DOB_FUZZY, B_YEAR = 4.0, 4.0, 1.0, 1.5
 B_IDENT, B_IDENT_FUZZY = 8.0, 4.0
 
@@ -310,7 +313,9 @@ class TantivyPersonIndex(PersonIndex):
             d = fuzzy_distance(t)
             if d:
                 qs.append(self._fuzzy("name", t, d, B_NAME_FUZZY))
-            qs += [self._term("name_phon", k, B_PHON) for k in phonetic_keys(t)]
+            qs += [tantivy.Query.const_score_query(
+                tantivy.Query.term_query(self.schema, "name_phon", k), B_PHON)
+                for k in phonetic_keys(t)]
             if c.raw and c.raw != t and c.raw.isalpha():
                 qs.append(self._term("name_raw", c.raw, B_RAW))
             if not c.must and "locality" not in blocked:
