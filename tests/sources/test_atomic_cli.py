@@ -116,3 +116,10 @@ def test_cli_bad_spec_is_one_line_exit_2(tmp_path, make_source):
 def test_cli_sources_needs_workspace(tmp_path, cli):
     res = cli("sources", "--workspace", str(tmp_path / "none"))
     assert res.exit_code == 2
+
+
+def test_cli_check_loads_nothing(tmp_path, make_source, cli):
+    spec = make_source(SPEC, rows(3))
+    res = cli("ingest", "--check", str(spec), "--workspace", str(tmp_path / "ws"))
+    assert res.exit_code == 0 and "1 spec(s) valid" in res.output
+    assert not (tmp_path / "ws" / "warehouse.duckdb").exists()

@@ -40,16 +40,34 @@ def ingest(
         help="Source spec YAML file(s), or directories of them.", show_default=False)],
     workspace: WorkspaceOpt,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    check: Annotated[bool, typer.Option(
+        "--check", help="Only validate the specs against the ontology and the files' "
+                        "headers; load nothing.")] = False,
 ) -> None:
     """Load source files described by spec YAML files into the workspace.
 
     Every spec is validated first (kind, fields, columns, date formats): a bad spec stops the command before anything is written. Each source then loads as one atomic batch; re-loading an unchanged file does nothing.
 
     Rows that cannot be records go to quarantine (see `casegraph quarantine`); read = accepted + quarantined. Spec format: examples/README.md.
-    """  # noqa: E501
-    from casegraph.sources.ingest import IngestError, ingest_specs
+    """
+    from casegraph.sources.ingest import IngestError, ingest_specs, validate_specs
     from casegraph.sources.spec import SpecError
 
+    if check:
+        with fail_cleanly():
+            try:
+                checked = validate_specs(specs)
+            except SpecError as e:
+                raise UserError(str(e)) from e
+            t = Table(title="Specs (not loaded)")
+            for c in ("spec", "source", "kind", "files", "fields"):
+                t.add_column(c, overflow="fold")
+            for spec, _ in checked:
+                t.add_row(spec.spec_path.name if spec.spec_path else "-", spec.source, spec.kind,
+                          ", ".join(f.name for f in spec.files), ", ".join(spec.fields))
+            console.print(t)
+            console.print(f"{len(checked)} spec(s) valid.")
+        return
     with fail_cleanly():
         ws = open_workspace(workspace)
         try:
