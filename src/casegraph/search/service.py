@@ -196,11 +196,22 @@ def _token_matches(norm_tok: str, qtok: str) -> bool:
     return bool(set(phonetic_keys(norm_tok)) & set(phonetic_keys(qtok)))
 
 
+def _memo(pred: Callable[[str], bool]) -> Callable[[str], bool]:
+    cache: dict[str, bool] = {}
+
+    def f(t: str) -> bool:
+        v = cache.get(t)
+        if v is None:
+            v = cache[t] = pred(t)
+        return v
+    return f
+
+
 def _mark(text: str, pred: Callable[[str], bool]) -> tuple[str, int]:
     """Escape ``text`` and wrap the words for which ``pred(normalised word)`` holds."""
     out, n = [], 0
-    for part in re.split(r"(\s+)", text):
-        if not part or part.isspace():
+    for part in text.split(" "):
+        if not part:
             out.append(part)
             continue
         norm = _norm_token(part)
@@ -208,8 +219,8 @@ def _mark(text: str, pred: Callable[[str], bool]) -> tuple[str, int]:
             out.append(f"<b>{html.escape(part)}</b>")
             n += 1
         else:
-            out.append(html.escape(part))
-    return "".join(out), n
+            out.append(part if part.isalnum() else html.escape(part))
+    return " ".join(out), n
 
 
 def highlight(pq: ParsedQuery, p: Mapping[str, Any], masked: frozenset[str] = frozenset()
@@ -219,9 +230,10 @@ def highlight(pq: ParsedQuery, p: Mapping[str, Any], masked: frozenset[str] = fr
     qnames = pq.name_tokens
     if qnames:
         phrases = [" ".join(c.tokens) for c in pq.clauses if c.kind == "phrase"]
+        name_pred = _memo(lambda t: any(_token_matches(t, q) for q in qnames))
         best, best_n = None, 0.0
         for name in p.get("names") or []:
-            snip, n = _mark(str(name), lambda t: any(_token_matches(t, q) for q in qnames))
+            snip, n = _mark(str(name), name_pred)
             score = n
             if phrases:
                 norm = normalise_text(str(name)) or ""
