@@ -220,6 +220,7 @@ def blocking_rules() -> list[Any]:
         block_on("fbi"),
         block_on("national_id"),
         block_on("given_tk", "family_key", "birth_year"),
+        block_on("given_tk", "family_key", "birth_md"),
         block_on("family_key", "dob"),
         block_on("given_tk", "dob"),
         block_on("dob", "postcode"),

@@ -60,6 +60,7 @@ def base_sql(where: str = "true") -> str:
                  ) as family_norm,
         birth_date as dob,
         year(birth_date) as birth_year,
+        strftime(birth_date, '%m%d') as birth_md,
         upper(sex) as sex,
         upper(nationality) as nationality,
         upper(birth_country) as birth_country,
@@ -116,7 +117,7 @@ def build_input(ws: Workspace, *, table: str = INPUT_TABLE, where: str = "true")
             g.key as given_key, g.first_key as given_tk, g.ph as given_ph,
             f.key as family_key, f.toks as family_toks, f.ph as family_ph,
             f.first_key as family_first, f.last_key as family_last,
-            b.dob, b.birth_year, b.sex, b.nationality, b.birth_country,
+            b.dob, b.birth_year, b.birth_md, b.sex, b.nationality, b.birth_country,
             b.a_number, b.passport, b.fbi, b.national_id, b.phone, b.email,
             b.street_address, b.postcode, b.locality
         from _resolve_base b
