@@ -248,7 +248,10 @@ def test_departures_and_logistics_dashboards(ui: UI) -> None:
 def test_auditor_sees_the_events_and_the_chain(ui: UI) -> None:
     ui.login("auditor")
     assert ui.page.url.endswith("/ui/audit")
+    ui.page.click("button:has-text('Verify the hash chain now')")
     expect_text(ui, "[data-testid=chain-status]", "audit chain intact")
+    ui.go("/ui/audit")
+    expect_text(ui, "[data-testid=chain-last]", "audit chain intact")
     ui.page.fill("#a-action", "lead.*")
     ui.page.click("main form button[type=submit]")
     ui.page.wait_for_load_state("load")

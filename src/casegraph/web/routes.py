@@ -645,8 +645,11 @@ def cases_page(request: Request, msg: str | None = None, err: str | None = None,
     for c in cases:
         c["full_name"] = names.get(c.get("person_id"))
     counts = Counter(c["status"] for c in cases)
+    workload = Counter(c["assigned_to"] for c in cases
+                       if c.get("assigned_to") and c["status"] != "closed")
+    load = [(o, workload.get(o, 0)) for o in officers]
     return render(request, "cases.html", p, cases=cases, officers=officers,
-                  purpose_rule=backend.purpose_rule(ws),
+                  purpose_rule=backend.purpose_rule(ws), workload=load,
                   outcomes=wf.OUTCOMES, statuses=wf.CASE_STATUSES, counts=counts, msg=msg,
                   err=err, board=backend.allowed(p, "cases.read_all"), total=res["total"])
 
@@ -839,8 +842,8 @@ ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ][0-9:.]+Z?)?$")
 
 @router.get("/ui/audit")
 def audit_page(request: Request, user: str | None = None, person: str | None = None,
-               action: str | None = None, since: str | None = None, page: int = 1
-               ) -> Response:
+               action: str | None = None, since: str | None = None, page: int = 1,
+               verify: int = 0) -> Response:
     p, r = _gate(request, "audit.read")
     if r is not None:
         return r
@@ -853,8 +856,15 @@ def audit_page(request: Request, user: str | None = None, person: str | None = N
     filters = {"user": (user or "")[:128] or None, "person": (person or "")[:128] or None,
                "action": (action or "")[:64] or None, "since": since or None}
     events, total = backend.audit_events(ws, p, limit=per, offset=(page - 1) * per, **filters)
-    chain = backend.verify_chain(ws, p) if backend.allowed(p, "audit.verify") else None
+    chain = last_check = None
+    if backend.allowed(p, "audit.verify"):
+        if verify:
+            chain = backend.verify_chain(ws, p)
+        else:
+            last = backend.gaudit.list_events(ws, action="audit.verify", limit=1)[0]
+            last_check = last[0] if last else None
     return render(request, "audit.html", p, events=events, total=total, page=page, per=per,
-                  filters={k: v or "" for k, v in filters.items()}, chain=chain, error=error,
+                  filters={k: v or "" for k, v in filters.items()}, chain=chain,
+                  last_check=last_check, error=error,
                   pages=max(1, (total + per - 1) // per),
                   qs=urlencode({k: v for k, v in filters.items() if v}))
