@@ -238,3 +238,13 @@ def test_empty_warehouse_gives_empty_sections(gws, people) -> None:
     assert persons.search_persons(gws, people["analyst"], "maria")["items"] == []
     with pytest.raises(NotFound):
         persons.get_profile(gws, people["analyst"], "P-000001", "C-000001")
+
+
+def test_which_flags_need_acknowledgement() -> None:
+    need = leads.required_acknowledgements
+    assert need(["stale", "no_location", "shared_address", "workplace"], []) == []
+    assert need(["sensitive_site"], []) == ["sensitive_site"]
+    assert need(["petition_for_review_pending"], []) == ["needs_review"]
+    assert need([], ["claimed_departure"]) == ["needs_review"]
+    assert need([{"flag": "sensitive_site", "site": "school"}, "stale"], ["x"]) == [
+        "sensitive_site", "needs_review"]

@@ -48,13 +48,19 @@ def flag_name(flag: Any) -> str:
     return str(flag)
 
 
+#: Location flags that inform but need no acknowledgement; every other flag is either a
+#: sensitive-site flag or a note for the supervisor (pending petition or motion, claimed
+#: departure, re-entry, needs review...) and must be acknowledged as ``needs_review``.
+INFORMATIONAL_FLAGS = frozenset({"stale", "shared_address", "workplace", "no_location"})
+
+
 def required_acknowledgements(flags: list[Any], recheck_flags: list[str]) -> list[str]:
     """Which acknowledgements (``sensitive_site``, ``needs_review``) approval needs."""
-    names = [flag_name(f).lower() for f in flags]
+    names = [flag_name(f).lower() for f in [*flags, *recheck_flags]]
     need = []
-    if any(n.startswith("sensitive_site") or "sensitive" in n for n in names):
+    if any(n.startswith("sensitive") for n in names):
         need.append("sensitive_site")
-    if any(n.startswith("needs_review") or "review" in n for n in names) or recheck_flags:
+    if any(not n.startswith("sensitive") and n not in INFORMATIONAL_FLAGS for n in names):
         need.append("needs_review")
     return need
 
