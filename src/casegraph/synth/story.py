@@ -366,7 +366,6 @@ def _legal_story(pop: Population, rng: np.random.Generator) -> dict[str, np.ndar
         return asof - days(_uniform_days(rng, lo, hi, n))
 
     f: dict[str, np.ndarray] = {}
-    arrive = pop.addr_from[:, 0]
     has_order = ~is_("no_order")
     # default: an order 2-12 years old, never before arrival + 30 days
     order = before_asof(60, 12 * 365)
@@ -524,9 +523,6 @@ def _legal_story(pop: Population, rng: np.random.Generator) -> dict[str, np.ndar
     seen = np.where(off, np.minimum(seen, f["departure_date"]), seen)
     seen = np.where(custody, np.minimum(seen, f["book_in"]), seen)
     f["last_seen"] = seen
-    f["facility"] = rng.integers(0, 1 << 30, size=n)   # reduced modulo facility count later
-    f["past_facility"] = rng.integers(0, 1 << 30, size=n)
-    _ = arrive
     return f
 
 
