@@ -81,6 +81,7 @@ class LogisticsConfig(BaseModel):
     eligibility_source: Literal["auto", "evaluate", "latest_run"] = "auto"
     max_solve_seconds: float = Field(60.0, gt=0)
     solver_workers: int = Field(1, ge=1)
+    parallel_components: int = Field(2, ge=1)
 
     def accepts(self, destination: str, nationality: str | None) -> bool:
         """Does ``destination`` accept a detainee of ``nationality``?"""

@@ -306,8 +306,29 @@ def solve(p: Problem, objective: str = "seats", *, time_limit: float | None = No
     counts: dict[tuple[int, int], int] = {}
     totals: dict[str, dict[str, object]] = {}
     comps = components(s)
-    for k, comp in enumerate(comps):
-        c_counts, c_stages = _solve_component(s, comp, objective, deadline)
+    # Components are independent: solve them on ``parallel_components`` threads (CP-SAT
+    # releases the GIL while it searches), largest first; results are merged in component
+    # order, so the plan does not depend on which thread finished first.
+    order = sorted(range(len(comps)), key=lambda i: -sum(len(s.groups[g].edges)
+                                                          for g in comps[i]))
+    results: dict[int, tuple[dict[tuple[int, int], int], list[dict[str, object]]]] = {}
+    if cfg.parallel_components > 1 and len(comps) > 1:
+        from concurrent.futures import ThreadPoolExecutor, as_completed
+
+        with ThreadPoolExecutor(max_workers=cfg.parallel_components) as pool:
+            futs = {pool.submit(_solve_component, s, comps[i], objective, deadline): i
+                    for i in order}
+            for done, fut in enumerate(as_completed(futs)):
+                results[futs[fut]] = fut.result()
+                if progress:
+                    progress(done + 1, len(comps))
+    else:
+        for done, i in enumerate(order):
+            results[i] = _solve_component(s, comps[i], objective, deadline)
+            if progress:
+                progress(done + 1, len(comps))
+    for k in range(len(comps)):
+        c_counts, c_stages = results[k]
         counts.update(c_counts)
         for st in c_stages:
             agg = totals.setdefault(str(st["stage"]), {"stage": st["stage"], "value": 0,
@@ -317,8 +338,6 @@ def solve(p: Problem, objective: str = "seats", *, time_limit: float | None = No
             agg["seconds"] = round(agg["seconds"] + st["seconds"], 4)  # type: ignore[operator]
             if st["status"] != "OPTIMAL":
                 agg["status"] = st["status"]
-        if progress:
-            progress(k + 1, len(comps))
     stages = list(totals.values())
     sol = expand(s, counts, objective)
     sol.status = ("OPTIMAL" if all(st["status"] == "OPTIMAL" for st in stages)
