@@ -181,3 +181,19 @@ def test_split_identity_cannot_hide_blocking_records(ws):
 
 def world_rows(ws, run_id):
     return ws.query("select * from gate_results where run_id = ?", [run_id])
+
+
+def test_unlinked_departure_with_same_birth_date_and_name_goes_to_review(ws):
+    """An exit manifest row without an A-number that resolution left apart (name order
+    differs) still reaches the person by birth date + a name word: needs_review."""
+    add_person(ws, "P-A", [order(full_name="Harpreet Karan Gupta", birth_date=D(1993, 1, 13))])
+    add_person(ws, "P-B", [{"kind": "departure", "channel": "air_exit",
+                            "departure_date": D(2025, 1, 15), "full_name": "GUPTA KARAN HARPREET",
+                            "birth_date": D(1993, 1, 13)}])
+    add_person(ws, "P-C", [order(full_name="Maria Lopez", birth_date=D(1993, 1, 13))])
+    rep = run_scoring(ws, as_of=AS_OF)
+    rows = {(r["person_id"], r["gate"]): r for r in world_rows(ws, rep.run_id)}
+    g7 = rows[("P-A", "not_already_resolved")]
+    assert g7["verdict"] == "needs_review" and "birth date and name" in g7["reason"]
+    assert rows[("P-C", "not_already_resolved")]["verdict"] == "pass"   # same DOB, other name
+    assert evaluate_person(ws, "P-A", AS_OF).results[6].verdict == "needs_review"

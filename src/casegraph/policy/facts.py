@@ -82,6 +82,18 @@ BLOCKING_KINDS: tuple[str, ...] = ("status", "detention", "departure", "case_eve
 #: ``fact_link_threshold``, so such evidence can only ever give ``needs_review``.
 A_NUMBER_LINK_PROBABILITY = 0.5
 
+#: Kinds pulled in by same birth date + a shared name word (records without an A-number
+#: are common in exit manifests, rosters and status systems).
+NAME_DOB_KINDS: tuple[str, ...] = ("status", "detention", "departure")
+NAME_DOB_LINK_PROBABILITY = 0.5
+
+
+def _name_tokens(alias: str) -> str:
+    """SQL: the distinct words (2+ letters) of a record's normalised names."""
+    parts = ", ".join(f"string_split(coalesce({alias}.{c}, ''), ' ')"
+                      for c in ("full_name_norm", "given_name_norm", "family_name_norm"))
+    return f"list_filter(list_distinct(flatten(list_value({parts}))), lambda x: length(x) > 1)"
+
 
 def _facts_sql(person_filter: str, kinds: Sequence[str]) -> str:
     """Facts of persons: records linked by resolution, plus two identity-independent links.
@@ -91,6 +103,8 @@ def _facts_sql(person_filter: str, kinds: Sequence[str]) -> str:
     - ``a_number``: a blocking record (status, detention, departure, case event) carrying an
       A-number found on the person's own records is included as *uncertain*
       (:data:`A_NUMBER_LINK_PROBABILITY`): it can block or route to review, never enable.
+    - ``name_dob``: a status, detention or departure record with the birth date of one of the
+      person's records and a name word in common, likewise *uncertain*.
 
     A record reached several ways is kept once, by the strongest way.
     """
@@ -116,6 +130,15 @@ def _facts_sql(person_filter: str, kinds: Sequence[str]) -> str:
               where o.a_number is not null {person_filter}) a
         join current_records r on r.a_number = a.a_number
         where r.kind in ({blocking})""")
+    nd = ", ".join(f"'{k}'" for k in NAME_DOB_KINDS if k in kinds)
+    if nd:
+        parts.append(f"""
+        select a.person_id, {NAME_DOB_LINK_PROBABILITY}, 4, 'name_dob', r.record_key
+        from (select pr.person_id, o.birth_date, {_name_tokens("o")} as toks
+              from person_records pr join current_records o on o.record_key = pr.record_key
+              where o.birth_date is not null {person_filter}) a
+        join current_records r on r.birth_date = a.birth_date and r.kind in ({nd})
+        where list_has_any(a.toks, {_name_tokens("r")})""")
     links = " union all ".join(parts)
     return f"""
         with links as ({links}),

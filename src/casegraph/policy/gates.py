@@ -229,7 +229,8 @@ def _verdict(gate: str, blockers: list[tuple[Fact | None, bool, str]], ok_reason
     if not sure:
         via = {b[0].get("linked_via") for b in chosen if b[0] is not None}
         how = ("record found by a shared A-number, not linked by resolution" if "a_number" in via
-               else "uncertain identity link")
+               else "record found by birth date and name, not linked by resolution"
+               if "name_dob" in via else "uncertain identity link")
         reason = f"{how}, review: {reason}"
     return GateResult(gate, FAIL if sure else REVIEW, reason, keys, tuple(flags))
 
@@ -401,13 +402,15 @@ def not_already_resolved(cv: CaseView) -> GateResult:
                 in REMOVED_ENCOUNTER_TYPES:
             blockers.append((f, cv.certain(f), f"removed on {f['encounter_date']}"))
     dep = cv.departure
+    by_key = {f["record_key"]: f for f in cv.known if f["kind"] == "departure"}
     if dep.status == VERIFIED and not dep.returned:
-        blockers.append(({"record_key": dep.evidence[-1]}, dep.certain,
+        blockers.append((by_key.get(dep.evidence[-1], {"record_key": dep.evidence[-1]}),
+                         dep.certain,
                          f"verified departed {dep.departure_date} ({dep.channel})"))
     elif dep.status == VERIFIED and dep.returned:
         # conflicting records: officially departed, yet seen here later. Re-entry is possible,
         # so is a stale or mislinked record: a human decides (never a silent pass).
-        blockers.append(({"record_key": dep.evidence[-1]}, False,
+        blockers.append((by_key.get(dep.evidence[-1], {"record_key": dep.evidence[-1]}), False,
                          (f"verified departed {dep.departure_date} ({dep.channel}) but seen in "
                          f"the country after it ({', '.join(dep.return_evidence[:3])}): "
                          "possible re-entry")))
