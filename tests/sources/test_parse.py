@@ -26,6 +26,7 @@ DEPARTS = KINDS["transport_leg"].fields["departs_at"]
 ABSENTIA = KINDS["removal_order"].fields["in_absentia"]
 SEATS = KINDS["transport_leg"].fields["seats"]
 SEX = IDENTITY_BY_NAME["sex"]
+ORDER_DATE = KINDS["removal_order"].fields["order_date"]
 ANUM = IDENTITY_BY_NAME["a_number"]
 
 _reserved = {*NAME_PARTICLES, *NAME_SUFFIXES, "v"}
@@ -118,7 +119,7 @@ FORMATS = ["%Y-%m-%d", "%m/%d/%Y", "%d.%m.%Y", "%Y%m%d", "%d %b %Y", "%B %d, %Y"
 @given(st.lists(st.dates(dt.date(1950, 1, 1), dt.date(2045, 12, 31)), min_size=1, max_size=20),
        st.sampled_from(FORMATS))
 def test_dates_with_format_round_trip(dates, fmt):
-    out = parse_values(BIRTH, [d.strftime(fmt) for d in dates], [fmt])
+    out = parse_values(ORDER_DATE, [d.strftime(fmt) for d in dates], [fmt])
     assert [v for v, _ in out] == dates
 
 
@@ -126,7 +127,7 @@ def test_dates_with_format_round_trip(dates, fmt):
 @given(st.lists(st.datetimes(dt.datetime(1900, 1, 1), dt.datetime(2100, 1, 1)).map(
     lambda d: d.replace(microsecond=0)), min_size=1, max_size=20))
 def test_bare_iso_dates_and_datetimes(values):
-    dates = parse_values(BIRTH, [v.date().isoformat() for v in values])
+    dates = parse_values(ORDER_DATE, [v.date().isoformat() for v in values])
     assert [d for d, _ in dates] == [v.date() for v in values]
     times = parse_values(DEPARTS, [v.isoformat() for v in values])
     assert [t for t, _ in times] == values
@@ -135,6 +136,14 @@ def test_bare_iso_dates_and_datetimes(values):
 def test_two_digit_years_stay_in_the_past_window():
     out = parse_values(BIRTH, ["03-14-85", "03-14-05"], ["%m-%d-%y"])
     assert [v for v, _ in out] == [dt.date(1985, 3, 14), dt.date(2005, 3, 14)]
+
+
+def test_implausible_birth_dates():
+    out = parse_values(BIRTH, ["2999-01-01", "1850-05-05", "1950-05-05"])
+    assert [v for v, _ in out] == [None, None, dt.date(1950, 5, 5)]
+    assert "implausible birth date" in out[0][1]
+    order_date = KINDS["removal_order"].fields["order_date"]
+    assert parse_values(order_date, ["2999-01-01"])[0][0] == dt.date(2999, 1, 1)
 
 
 def test_date_problems():

@@ -98,6 +98,12 @@ def field_sql(fs: FieldSpec, x: str, formats: list[str] | None = None,
         return FieldSQL(f"nullif({premapped}, '')",
                         f"CASE WHEN {premapped} IS NULL THEN "
                         f"'unknown country (expected an ISO 3166 code or name)' END")
+    if t == FieldType.DATE and name == "birth_date":
+        f = field_sql(FieldSpec("date", FieldType.DATE), x, formats)
+        return FieldSQL(f"CASE WHEN {f.value} BETWEEN DATE '1880-01-01' AND current_date "
+                        f"THEN {f.value} END",
+                        f"CASE WHEN {f.value} IS NOT NULL THEN 'implausible birth date (in the "
+                        f"future or before 1880)' ELSE {f.problem} END")
     if t == FieldType.DATE:
         if formats:
             fl = "[" + ", ".join(sql_str(f) for f in formats) + "]"
