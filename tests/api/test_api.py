@@ -203,3 +203,12 @@ def test_password_never_in_audit(client, tokens, gws) -> None:
     evs, _ = list_events(gws, limit=1000)
     blob = str([e.as_dict() for e in evs])
     assert PASSWORD not in blob and "wrong-password-x" not in blob
+
+
+def test_logistics_reads(client, tokens) -> None:
+    lou = bearer(tokens["logistics"])
+    r = client.get("/api/logistics/board", headers=lou)
+    assert r.status_code == 200 and "facilities" in r.json()
+    assert client.get("/api/logistics/plans", headers=lou).json() == []
+    assert client.get("/api/logistics/plans/TP-1", headers=lou).status_code == 404
+    assert client.get("/api/logistics/board", headers=bearer(tokens["analyst"])).status_code == 403

@@ -15,7 +15,8 @@ from fastapi import FastAPI
 from casegraph import __version__ as _version
 from casegraph.api import errors
 from casegraph.api.middleware import BodySizeLimit, SecurityHeaders
-from casegraph.api.routes import admin, auth, cases, departures, leads, persons, review
+from casegraph.api.routes import (admin, auth, cases, departures, leads, logistics, persons,
+                                  review)
 from casegraph.api.schemas import Health
 from casegraph.governance.config import governance_config
 from casegraph.store.db import get_engine
@@ -64,7 +65,7 @@ def create_app(ws: Workspace | str | Path) -> FastAPI:
         """Liveness check (no authentication)."""
         return Health(status="ok", version=str(_version))
 
-    for r in (auth, persons, leads, cases, review, departures, admin):
+    for r in (auth, persons, leads, cases, review, departures, logistics, admin):
         app.include_router(r.router)
     try:
         from casegraph.web.routes import router as web_router
