@@ -79,7 +79,7 @@ def ingest(
             for r in reports:
                 for n in r.notices:
                     if not r.skipped_identical:
-                        console.print(f"[yellow]note:[/] {n}")
+                        console.print(f"[yellow]note[/] ({r.source}): {n}")
             loaded = [r for r in reports if not r.skipped_identical]
             if any(r.quarantined for r in loaded):
                 console.print("Quarantined rows: `casegraph quarantine --workspace "
