@@ -101,3 +101,18 @@ def test_retention_apply(gws) -> None:
 def test_help(cmd) -> None:
     r = runner.invoke(app, cmd)
     assert r.exit_code == 0 and "Usage" in r.output
+
+
+def test_cli_events_of_a_registered_user_carry_their_role(gws, monkeypatch) -> None:
+    from casegraph.cli.common import audit_cli
+    from casegraph.governance.audit import list_events
+    from casegraph.governance.users import add_user
+
+    add_user(gws, "sue", "supervisor", "a-long-password-here")
+    monkeypatch.setenv("CASEGRAPH_USER", "sue")
+    audit_cli(gws, "export.leads", object_ids=["L-1"], purpose="C-000001")
+    monkeypatch.delenv("CASEGRAPH_USER")
+    audit_cli(gws, "export.leads", object_ids=["L-2"], purpose="C-000001")
+    evs, _ = list_events(gws, action="export.leads")
+    assert [(e.actor.split(":")[0], e.role) for e in evs] == [("cli", "operator"),
+                                                             ("sue", "supervisor")]

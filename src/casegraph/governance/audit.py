@@ -94,6 +94,11 @@ def record_event(ws: Any, actor: str, role: str, action: str,
         detail: small JSON-serialisable context (query, counts, reasons).
     """
     with session_scope(ws) as s:
+        if role == "operator" and actor and not actor.startswith("cli:"):
+            # CLI run with CASEGRAPH_USER naming a registered user: record their real role
+            from casegraph.store.models import User
+
+            role = s.scalar(select(User.role).where(User.username == actor)) or role
         append_event(s, actor=actor, role=role, action=action, object_ids=object_ids or (),
                      purpose=purpose, result=result, detail=detail)
 
