@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from contextlib import closing
 from collections.abc import Iterator
+from contextlib import closing
 from typing import Any
 
 import pytest
