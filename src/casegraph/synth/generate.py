@@ -199,6 +199,17 @@ def generate(people: int, out_dir: str | Path, *, seed: int = 7,
         seconds=round(time.perf_counter() - t0, 2), per_source=per_source,
         blocked_by_gate=blocked, noise=noise, defects=defects)
     meta = asdict(summary)
+    # how many records one person may have in each source (resolution must allow it)
+    per_person = {}
+    for src in built:
+        ppl = src.person[src.person >= 0]
+        if len(ppl):
+            c = np.bincount(ppl)
+            c = c[c > 0]
+            per_person[src.name] = {"persons": int(len(c)), "max": int(c.max()),
+                                    "mean": round(float(c.mean()), 3),
+                                    "share_with_several": round(float((c > 1).mean()), 3)}
+    meta["records_per_person"] = per_person
     meta["gates"] = list(GATES)
     meta["gate_rules"] = evaluate_gates.__doc__
     meta["cultures"] = list(CULTURE_NAMES)
