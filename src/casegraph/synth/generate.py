@@ -206,7 +206,7 @@ def generate(people: int, out_dir: str | Path, *, seed: int = 7,
         if len(ppl):
             c = np.bincount(ppl)
             c = c[c > 0]
-            per_person[src.name] = {"persons": int(len(c)), "max": int(c.max()),
+            per_person[src.name] = {"persons": len(c), "max": int(c.max()),
                                     "mean": round(float(c.mean()), 3),
                                     "share_with_several": round(float((c > 1).mean()), 3)}
     meta["records_per_person"] = per_person
