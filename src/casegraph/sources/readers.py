@@ -250,6 +250,8 @@ def _to_strings(table: pa.Table) -> tuple[pa.Table, set[str]]:
             t = t.value_type
         if pa.types.is_date(t) or pa.types.is_timestamp(t):
             temporal.add(name)
+            if pa.types.is_date64(t):
+                col = col.cast(pa.date32())
             if pa.types.is_timestamp(t) and t.tz is not None:
                 col = col.cast(pa.timestamp(t.unit))
             col = pc.strftime(col, "%Y-%m-%d" if pa.types.is_date(t) else "%Y-%m-%dT%H:%M:%S")
