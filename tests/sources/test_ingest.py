@@ -262,3 +262,34 @@ def test_one_line_address_fills_unmapped_parts(ws, make_source):
     assert (a["locality"], a["region"], a["postcode"]) == ("Houston", "TX", "77002")
     assert b["locality"] == "Fort Worth"  # a mapped column wins over the parsed tail
     assert b["street_address_norm"] == "9 elm st"
+
+
+ISSUE_SPEC = '''source: county_bookings        # unique name of the source
+kind: encounter                # one of the kinds above
+path: bookings.csv             # relative to the spec file
+format: csv                    # csv | parquet | jsonl (default: from the extension)
+record_id: booking_no          # column holding the source's own record id
+fields:                        # canonical field: source column, or a mapping
+  full_name: NAME              # "LAST, FIRST MIDDLE" or "FIRST MIDDLE LAST" parsed into parts
+  birth_date: {column: DOB, format: "%m/%d/%Y"}
+  encounter_date: {column: BOOKED, format: "%Y-%m-%d"}
+  agency: {value: "County Sheriff"}      # a constant
+  street_address: ADDRESS      # "123 Main St Apt 4" parsed into number / street / unit
+'''
+
+
+def test_the_issue_spec_verbatim(ws, tmp_path):
+    (tmp_path / "bookings.csv").write_text(
+        "booking_no,NAME,DOB,BOOKED,ADDRESS\n"
+        "B1,\"DOE, JANE ANN\",02/03/1990,2026-11-03,123 Main St Apt 4\n"
+        "B2,John Q Public,12/31/1985,2026-11-04,9 Elm St\n")
+    (tmp_path / "bookings.yaml").write_text(ISSUE_SPEC)
+    [r] = ingest_specs(ws, [tmp_path / "bookings.yaml"], progress=False)
+    assert (r.read, r.accepted, r.quarantined, r.with_issues) == (2, 2, 0, 0)
+    b1, b2 = rec(ws, "county_bookings:B1"), rec(ws, "county_bookings:B2")
+    assert (b1["given_name"], b1["middle_name"], b1["family_name"]) == ("JANE", "ANN", "DOE")
+    assert (b2["given_name"], b2["middle_name"], b2["family_name"]) == ("John", "Q", "Public")
+    assert b1["birth_date"] == dt.date(1990, 2, 3) and b1["encounter_date"] == dt.date(2026, 11, 3)
+    assert (b1["street_number"], b1["street"], b1["unit"]) == ("123", "Main St", "Apt 4")
+    assert b1["agency"] == b2["agency"] == "County Sheriff" and b1["kind"] == "encounter"
+    assert b1["batch_id"] == r.batch_id and b1["loaded_at"] is not None
