@@ -164,26 +164,18 @@ def run_scoring(ws: Workspace, as_of: dt.date | None = None,
     report = ScoreReport(run_id, as_of, lp.version, blocked={g: Counter() for g in GATE_NAMES})
     total = ws.con.execute("select count(*) from persons").fetchall()[0][0]
 
-    g_cols: dict[str, list[Any]] = {k: [] for k in
-                                    ("person_id", "gate", "verdict", "reason", "evidence", "flags")}
-    e_cols: dict[str, list[Any]] = {k: [] for k in ("person_id", "eligible", "blocking", "flags")}
-    p_cols: dict[str, list[Any]] = {k: [] for k in ("person_id", "score", "contributions")}
     def dumps(items: tuple[str, ...] | list[str], _d: Any = json.dumps) -> str:
         return _d(list(items)) if items else "[]"
+
+    people: list[tuple[str, list[GateResult]]] = []
+    e_cols: dict[str, list[Any]] = {k: [] for k in ("person_id", "eligible", "blocking", "flags")}
+    p_cols: dict[str, list[Any]] = {k: [] for k in ("person_id", "score", "contributions")}
     n = 0
     for pf in iter_person_facts(ws):
         cv = case_view(pf, as_of, gcfg)
         results = [fn(cv) for _, fn in GATES]
         pid = pf.person_id
-        for r in results:
-            g_cols["person_id"].append(pid)
-            g_cols["gate"].append(r.gate)
-            g_cols["verdict"].append(r.verdict)
-            g_cols["reason"].append(r.reason)
-            g_cols["evidence"].append(dumps(r.evidence))
-            g_cols["flags"].append(dumps(r.flags))
-            if r.verdict != PASS:
-                report.blocked[r.gate][r.verdict] += 1
+        people.append((pid, results))
         ok = is_eligible(results)
         flags = result_flags(results)
         e_cols["person_id"].append(pid)
@@ -195,7 +187,6 @@ def run_scoring(ws: Workspace, as_of: dt.date | None = None,
         p_cols["score"].append(score)
         p_cols["contributions"].append(json.dumps([c.as_dict() for c in contribs])
                                        if contribs else "[]")
-        report.persons += 1
         report.eligible += ok
         if ok:
             report.flags.update(flags)
@@ -204,6 +195,20 @@ def run_scoring(ws: Workspace, as_of: dt.date | None = None,
             progress(n, total)
     if progress is not None:
         progress(n, total)
+    report.persons = n
+    every = [r for _, rs in people for r in rs]
+    for r in every:
+        if r.verdict != PASS:
+            report.blocked[r.gate][r.verdict] += 1
+    g_cols = {
+        "person_id": [pid for pid, rs in people for _ in rs],
+        "gate": [r.gate for r in every],
+        "verdict": [r.verdict for r in every],
+        "reason": [r.reason for r in every],
+        "evidence": [dumps(r.evidence) for r in every],
+        "flags": [dumps(r.flags) for r in every],
+    }
+    del people, every
 
     created = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     con = ws.con
