@@ -42,6 +42,8 @@ class Detainee:
     ``blocking_gates`` are the policy gates, other than the custody gate, that do not
     pass (fail or need review): a detainee with any is not scheduled.
     ``eligibility_known`` is False when no policy decision exists for the person.
+    ``book_out_date`` is the last day in custody (the record's book-out day minus one), or
+    None while the stay is open.
     """
 
     person_id: str

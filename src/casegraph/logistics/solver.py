@@ -5,9 +5,11 @@ are interchangeable for every hard constraint, so the model has one *integer* va
 (group, feasible leg) — "how many of this group take this leg" — instead of one boolean per
 (detainee, leg). The assignment polytope of that model is a transportation problem, which
 CP-SAT's LP relaxation closes at once; the per-detainee model at 10,000 x 300 is not proved
-optimal in minutes. Groups are then expanded to individual assignments deterministically:
-within a group, the longest-detained person (earliest book-in, then person_id) gets the
-earliest leg.
+optimal in minutes. Groups that end up with the same feasible legs and the same available
+day are merged into cohorts, and cohorts that share no leg (even indirectly) form
+independent components, each solved on its own. Cohorts are then expanded to individual
+assignments deterministically: within a cohort, the longest-detained person (earliest
+book-in, then person_id) gets the earliest leg.
 
 Hard constraints (all on the group->leg edges, so they hold for every individual):
 - the leg's destination accepts the detainee's nationality (nationals, plus configured
@@ -16,7 +18,8 @@ Hard constraints (all on the group->leg edges, so they hold for every individual
   (these remove the detainee before the model);
 - the detainee can reach the leg's origin before it departs: available from
   ``max(book_in, date_from)`` at 00:00 plus the transfer time facility -> origin, and still
-  in custody on the departure date (``book_out_date`` not before it);
+  in custody on the departure date (``Detainee.book_out_date``, the last day in custody,
+  not before it);
 - seats per leg; at most one leg per detainee.
 
 Objectives are lexicographic: first maximise people moved (seats filled); then ``wait``
