@@ -193,6 +193,15 @@ def test_officer_records_a_case_outcome(ui: UI) -> None:
     expect_text(ui, "[data-testid=flash]", "Outcome 'located' recorded")
     expect_text(ui, "[data-testid=case-status]", "located")
     ui.shot("cases-officer")
+    # the case page: its history and a contact note
+    ui.page.click("#cases-table a[href^='/ui/cases/C-']")
+    expect_text(ui, "[data-testid=case-history]", "Subject located at the candidate address")
+    ui.page.fill("#c-note", "Spoke with the landlord; subject present.")
+    ui.page.click("button:has-text('Add note')")
+    expect_text(ui, "[data-testid=flash]", "Note added")
+    expect_text(ui, "[data-testid=case-history]", "Spoke with the landlord")
+    ui.shot("case")
+    ui.go("/ui/cases")
     # the officer may open the person of their own case, not anybody else
     # opening the person of a case asks for the purpose, prefilled with the case number
     ui.page.click("#cases-table a[data-purpose]")

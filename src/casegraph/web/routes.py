@@ -676,13 +676,49 @@ async def case_outcome(request: Request, case_id: str) -> Response:
         return r
     ws = backend.workspace(request)
     outcome = str(form.get("outcome") or "")
+    back = f"/ui/cases/{quote(case_id)}" if form.get("back") == "case" else "/ui/cases"
     try:
         _service("workflow").record_outcome(ws, p, case_id, outcome,
                                             note=str(form.get("notes") or "") or None)
     except backend.ServiceError as e:
-        return _redirect("/ui/cases", err=f"Outcome not recorded on {case_id}: {_msg(e)}")
-    return _redirect("/ui/cases", msg=f"Outcome '{outcome.replace('_', ' ')}' recorded on "
+        return _redirect(back, err=f"Outcome not recorded on {case_id}: {_msg(e)}")
+    return _redirect(back, msg=f"Outcome '{outcome.replace('_', ' ')}' recorded on "
                      f"case {case_id}.")
+
+
+@router.get("/ui/cases/{case_id}")
+def case_page(request: Request, case_id: str, msg: str | None = None, err: str | None = None
+              ) -> Response:
+    p, r = _gate(request, "cases.read")
+    if r is not None:
+        return r
+    ws = backend.workspace(request)
+    wf = _service("workflow")
+    try:
+        case = wf.get_case(ws, p, case_id)
+    except backend.ServiceError as e:
+        return _error(request, p, e.status, "Cannot open this case", _msg(e) + ".")
+    name = None
+    if case.get("person_id") and data.has(ws, "persons"):
+        got = data.rows(ws, "select full_name from persons where person_id = ?",
+                        [case["person_id"]])
+        name = got[0]["full_name"] if got else None
+    return render(request, "case.html", p, case=case, full_name=name, outcomes=wf.OUTCOMES,
+                  msg=msg, err=err, purpose_rule=backend.purpose_rule(ws))
+
+
+@router.post("/ui/cases/{case_id}/note")
+async def case_note(request: Request, case_id: str) -> Response:
+    p, form, r = await _post(request, "cases.work")
+    if r is not None:
+        return r
+    ws = backend.workspace(request)
+    back = f"/ui/cases/{quote(case_id)}"
+    try:
+        _service("workflow").add_note(ws, p, case_id, str(form.get("note") or ""))
+    except backend.ServiceError as e:
+        return _redirect(back, err=f"Note not added: {_msg(e)}")
+    return _redirect(back, msg="Note added.")
 
 
 # ---- identity review --------------------------------------------------------------------------
