@@ -67,6 +67,13 @@ ENUM_ALIASES: dict[str, dict[str, str]] = {
                 "self_reported": "self_report", "self": "self_report", "app": "self_report"},
     "severity": {"misdemeanour": "misdemeanor"},
     "location_kind": {"home": "residence", "work": "employment", "employer": "employment"},
+    "status_type": {"lpr": "lawful_permanent_resident", "permanent_resident":
+                    "lawful_permanent_resident", "green_card": "lawful_permanent_resident",
+                    "usc": "us_citizen", "citizen": "us_citizen", "u_s_citizen": "us_citizen",
+                    "naturalised": "naturalized", "naturalization": "naturalized",
+                    "t_visa": "t_visa_applicant", "u_visa": "u_visa_applicant",
+                    "vawa": "vawa_self_petitioner", "temporary_protected_status": "tps"},
+    "mode": {"charter": "charter_air", "commercial": "commercial_air", "coach": "bus"},
 }
 #: Values that mean "unknown" for an enum: null without a data-quality issue.
 UNKNOWN_WORDS = ("u", "unk", "unknown")
@@ -148,7 +155,7 @@ def field_sql(fs: FieldSpec, x: str, formats: list[str] | None = None,
         return FieldSQL(v, sql_str("not a number"))
     # ---- text ----
     if fs.choices:
-        key = f"regexp_replace(lower({x}), '[\\s\\-/]+', '_', 'g')"
+        key = f"trim(regexp_replace(lower({x}), '[^a-z0-9]+', '_', 'g'), '_')"
         pairs = {c.lower(): c for c in fs.choices}
         pairs.update(ENUM_ALIASES.get(name, {}))
         cases = " ".join(f"WHEN {sql_str(k)} THEN {sql_str(c)}" for k, c in pairs.items())
