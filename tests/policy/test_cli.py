@@ -107,3 +107,15 @@ def test_no_eligible_persons(tmp_path):
     out = tmp_path / "l.csv"
     assert run("export", "leads", "--workspace", path, "--out", out).exit_code == 0
     assert out.read_text().startswith("rank,lead_id,person_id,priority_score,confidence,address")
+
+
+def test_roles_are_enforced(wsdir, tmp_path, monkeypatch):
+    from casegraph.governance.users import upsert_user
+
+    w = Workspace(wsdir)
+    upsert_user(w, "olga", "officer", "a-long-enough-password-1")
+    w.close()
+    monkeypatch.setenv("CASEGRAPH_USER", "olga")
+    r = run("export", "leads", "--workspace", wsdir, "--out", tmp_path / "x.csv")
+    assert r.exit_code == 2 and not (tmp_path / "x.csv").exists()
+    assert run("departures", "--workspace", wsdir).exit_code == 0

@@ -74,8 +74,14 @@ def _progress(label: str) -> Iterator[Any]:
         yield cb
 
 
-def _open(workspace: Path):
-    return open_workspace(workspace, must_exist=True)
+def _open(workspace: Path, permission: str | None = None, action: str = ""):
+    """Open the workspace and check the CLI user's permission (governance's matrix)."""
+    ws = open_workspace(workspace, must_exist=True)
+    if permission is not None:
+        from casegraph.governance.permissions import cli_require
+
+        cli_require(ws, permission, action)
+    return ws
 
 
 def _score(ws, as_of: dt.date | None, policy: Path | None):
@@ -142,7 +148,7 @@ def register(app: typer.Typer) -> None:
                   purpose: PurposeOpt = None) -> None:
         with fail_cleanly(), _user_errors():
             day = _as_of(as_of)
-            ws = _open(workspace)
+            ws = _open(workspace, "leads.read", "score.run")
             rep = _score(ws, day, policy)
             console.print(rep)
             audit_cli(ws, "score.run", object_ids=[rep.run_id], purpose=purpose,
@@ -168,7 +174,7 @@ def register(app: typer.Typer) -> None:
         with fail_cleanly(), _user_errors():
             if fmt not in ("table", "csv", "json"):
                 raise UserError(f"--format must be table, csv or json, not {fmt!r}")
-            ws = _open(workspace)
+            ws = _open(workspace, "leads.read", "leads.list")
             run, rows = _ensure_leads(ws, rebuild)
             shown = rows[:top]
             audit_cli(ws, "leads.list", object_ids=[r["lead_id"] for r in shown],
@@ -239,7 +245,7 @@ def register(app: typer.Typer) -> None:
             from casegraph.departures.classify import classify_departures
 
             day = _as_of(as_of)
-            ws = _open(workspace)
+            ws = _open(workspace, "departures.read", "departures.classify")
             rep = classify_departures(ws, as_of=day)
             console.print(rep)
             audit_cli(ws, "departures.classify", purpose=purpose, detail=rep.as_dict())
@@ -255,7 +261,7 @@ def register(app: typer.Typer) -> None:
         with fail_cleanly(), _user_errors():
             from casegraph.departures.classify import departure_report
 
-            ws = _open(workspace)
+            ws = _open(workspace, "departures.read", "departures.report")
             s = departure_report(ws, as_of=_as_of(as_of), chart=chart)
             for t in s.tables():
                 console.print(t)
@@ -274,7 +280,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Every lead of the latest run as CSV, best first (priority, then confidence)."""
         with fail_cleanly(), _user_errors():
-            ws = _open(workspace)
+            ws = _open(workspace, "export.bulk", "export.leads")
             run, rows = _ensure_leads(ws)
             n = write_csv(out, LEAD_COLUMNS, ([_cell(r, c) for c in LEAD_COLUMNS] for r in rows))
             audit_cli(ws, "export.leads", object_ids=[r["lead_id"] for r in rows],
@@ -292,7 +298,7 @@ def register(app: typer.Typer) -> None:
         with fail_cleanly(), _user_errors():
             from casegraph.policy.score import latest_run
 
-            ws = _open(workspace)
+            ws = _open(workspace, "export.bulk", "export.eligibility")
             run = latest_run(ws)
             if run is None:
                 raise UserError("no scoring run yet: run `casegraph score` first")
