@@ -157,3 +157,48 @@ def test_pages_refuse_roles_without_the_permission(clients, web_ws, path: str) -
     r = clients[role].get(path)
     assert r.status_code == 403 and "may not" in r.text
     assert list_events(ws, user=role, action="web.denied", limit=1)[1] == before + 1
+
+
+def test_pages_on_an_empty_workspace_explain_what_is_missing(tmp_path) -> None:
+    """Before any pipeline step ran, every page renders and says which step produces its data."""
+    import threading
+    import time
+
+    import httpx
+    import uvicorn
+
+    from casegraph.api.app import create_app
+    from casegraph.governance.users import add_user
+    from casegraph.workspace import Workspace
+    from tests.web.conftest import _free_port
+
+    ws = Workspace(tmp_path / "empty")
+    add_user(ws, "sup", "supervisor", "supervisor-password")
+    add_user(ws, "aud", "auditor", "auditor-password1")
+    srv = uvicorn.Server(uvicorn.Config(create_app(ws), host="127.0.0.1", port=_free_port(),
+                                        log_level="warning", lifespan="off"))
+    t = threading.Thread(target=srv.run, daemon=True)
+    t.start()
+    while not srv.started:
+        time.sleep(0.05)
+    try:
+        base = f"http://127.0.0.1:{srv.config.port}"
+        with httpx.Client(base_url=base, timeout=60) as c:
+            c.post("/ui/login", data={"username": "sup", "password": "supervisor-password"})
+            expected = {"/ui/leads": "casegraph leads", "/ui/review": "casegraph resolve",
+                        "/ui/departures": "casegraph departures",
+                        "/ui/logistics": "casegraph ingest", "/ui/cases": "No cases yet",
+                        "/ui/search?q=maria": "casegraph resolve"}
+            for path, text in expected.items():
+                r = c.get(path)
+                assert r.status_code == 200, (path, r.text[:300])
+                assert text in r.text, path
+            r = c.get("/ui/persons/P-000001?purpose=CASE-2026-0001")
+            assert r.status_code == 404 and "No person" in r.text.replace("no person", "No person")
+        with httpx.Client(base_url=base, timeout=60) as c:
+            c.post("/ui/login", data={"username": "aud", "password": "auditor-password1"})
+            assert "not been verified yet" in c.get("/ui/audit").text
+    finally:
+        srv.should_exit = True
+        t.join(timeout=10)
+        ws.close()
