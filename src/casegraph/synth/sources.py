@@ -141,9 +141,9 @@ def street_address(pop: Population, pidx: np.ndarray, slot: np.ndarray, rng: np.
     unit = pop.addr_unit[pidx, slot]
     if style == "long":
         sfx = np.where(rng.random(len(pidx)) < 0.6, SUFFIX_LONG[sfx_i], sfx)
-        unit = np.array([u.replace("Apt ", "#") if u and r < 0.3 else u
-                         for u, r in zip(unit, rng.random(len(pidx)))], dtype=object) \
-            if len(pidx) < 50_000 else unit
+        unit = unit.copy()
+        hash_ = np.flatnonzero((rng.random(len(pidx)) < 0.3) & (unit != ""))
+        unit[hash_] = [u.replace("Apt ", "#").replace("Unit ", "#") for u in unit[hash_]]
     out = join(pc.cast(pa.array(num), pa.string()), st, sfx, unit)
     if style == "upper":
         out = pc.utf8_upper(out)
@@ -426,9 +426,10 @@ def state_convictions(pop: Population, rng: np.random.Generator, bk: dict) -> So
 
 
 def _observations(pop: Population, rng: np.random.Generator, p_current: float, p_past: float,
-                  slots_from: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(person, slot, observed_on) of one system's observations of residences."""
-    ps, ks, ds = [], [], []
+                  slots_from: int = 0, with_span: bool = False) -> tuple[np.ndarray, ...]:
+    """(person, slot, observed_on[, (lived from, lived until)]) of one system's
+    observations of residences."""
+    ps, ks, ds, spans = [], [], [], []
     asof = pop.as_of
     for k in range(slots_from, MAX_ADDR):
         live = pop.n_addr > k
@@ -445,11 +446,23 @@ def _observations(pop: Population, rng: np.random.Generator, p_current: float, p
         ps.append(idx)
         ks.append(np.full(len(idx), k))
         ds.append(uniform_dates(rng, start, end))
+        spans.append(np.stack([start, end], axis=1))
+    if with_span:
+        return (np.concatenate(ps), np.concatenate(ks), np.concatenate(ds),
+                np.concatenate(spans))
     return np.concatenate(ps), np.concatenate(ks), np.concatenate(ds)
 
 
 def utility_accounts(pop: Population, rng: np.random.Generator) -> Source:
-    p, k, when = _observations(pop, rng, 0.6, 0.35)
+    p, k, _, span = _observations(pop, rng, 0.6, 0.35, with_span=True)
+    # an account opens soon after moving in; its last bill is the last month there
+    # (for the current home: the latest billing cycle before as-of)
+    opened = span[:, 0] + days(rng.integers(0, 45, len(p)))
+    billed = span[:, 1] - days(rng.integers(0, 35, len(p)))
+    opened = np.minimum(opened, span[:, 1])
+    billed = np.maximum(billed, opened)
+    closed = np.where(span[:, 1] < pop.as_of, "closed", "active").astype(object)
+    when = billed
     g, m, f, ns = person_names(pop, p, rng, NameNoise(variant=0.15, typo=0.04, swap=0.03,
                                                        drop_middle=0.9))
     d, ds = dob(pop, p, rng, DateNoise(0.03, 0.02, 0.01, 0.5))  # DOB only from credit checks
@@ -457,15 +470,17 @@ def utility_accounts(pop: Population, rng: np.random.Generator) -> Source:
     city, st, zp = place(z)
     cols = {"ACCOUNT_NO": None, "CUSTOMER_NAME": join(g, m, f), "SERVICE_ADDRESS": addr,
             "CITY": city, "STATE": st, "ZIP": zp,
-            "SERVICE_START": fmt_date(when, "%m/%d/%Y"), "PHONE": maybe(rng, pop.phone[p], 0.7),
-            "DOB": fmt_date(d, "%m/%d/%Y")}
+            "SERVICE_START": fmt_date(opened, "%m/%d/%Y"),
+            "LAST_BILLED": fmt_date(when, "%m/%d/%Y"), "STATUS": S(closed),
+            "PHONE": maybe(rng, pop.phone[p], 0.7), "DOB": fmt_date(d, "%m/%d/%Y")}
     return Source("utility_accounts", "location", "utility_accounts.csv", "csv", "ACCOUNT_NO",
                   "UA", {"full_name": "CUSTOMER_NAME", "street_address": "SERVICE_ADDRESS",
                          "locality": "CITY", "region": "STATE", "postcode": "ZIP",
-                         "observed_on": {"column": "SERVICE_START", "format": "%m/%d/%Y"},
+                         "observed_on": {"column": "LAST_BILLED", "format": "%m/%d/%Y"},
                          "location_kind": {"value": "utility"}, "phone": "PHONE",
                          "birth_date": {"column": "DOB", "format": "%m/%d/%Y"}},
-                  cols, p, "Utility service accounts (CSV, 'First Last' names, service address)",
+                  cols, p, "Utility service accounts (CSV, 'First Last' names, service address; "
+                           "observed on the last billing date)",
                   noise=merge(ns, ds))
 
 
