@@ -186,3 +186,14 @@ def test_web_board(world):
     b = board(world, DAY0)
     assert b["plan"]["plan_id"] == "TP-000001"
     assert {leg["leg_id"]: leg["filled"] for leg in b["legs"]}["L-MX-1"] == 2
+
+
+def test_custody_is_set_aside_but_a_verified_departure_still_blocks(world):
+    # Open detention, yet an official exit record: conflicting data, never scheduled.
+    add_detainee(world, "P-012", book_in=D(2025, 12, 1), extra=[{
+        "kind": "departure", "channel": "air_exit", "departure_date": D(2026, 2, 10)}])
+    res = plan(world, DAY0, TO, "wait")
+    unassigned = {r["person_id"]: r for r in plan_unassigned(world, res.plan_id)}
+    assert unassigned["P-012"]["reason"] == "not_eligible"
+    assert "not_already_resolved" in unassigned["P-012"]["detail"]
+    assert "departed" in unassigned["P-012"]["detail"]

@@ -17,7 +17,7 @@ Example::
       third_country:                     # destination -> other nationalities it accepts
         MX: [GT, HN, SV]
       refusing_countries: []             # destinations that accept nobody (nationals included)
-      custody_gates: [not_already_resolved]   # policy gates ignored for detainees
+      custody_gates: [not_already_resolved]   # ignored for detainees (latest_run source)
       eligibility_source: auto           # auto | evaluate | latest_run
 """
 

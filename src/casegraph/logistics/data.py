@@ -3,13 +3,14 @@
 - facilities and transport legs: ``current_records`` of kinds ``facility`` / ``transport_leg``;
 - detainees: open ``detention`` records, mapped to persons through ``person_records``
   (nationality from the person's canonical value, else the detention record);
-- eligibility for scheduling: every policy gate except the custody gate (a detainee is in
-  custody by definition, so that gate fails for all of them by design). Fresh by default:
-  the detainees' current facts go through the policy room's own gate functions
-  (``policy.facts.iter_person_facts`` + ``policy.gates.evaluate``, the bulk form of
-  ``policy.score.evaluate_person``), so a stay granted after the last scoring run still
-  takes the person off the plan. ``eligibility_source: latest_run`` reads the latest
-  run's ``gate_results`` instead.
+- eligibility for scheduling: every policy gate with custody itself set aside (a detainee
+  is in custody by definition, so "not already resolved" fails for all of them by design).
+  Fresh by default: the detainees' current facts, minus their detention records, go
+  through the policy room's own gate functions (``policy.facts.iter_person_facts`` +
+  ``policy.gates.evaluate``, the bulk form of ``policy.score.evaluate_person``), so a stay
+  granted after the last scoring run still takes the person off the plan, and a detainee
+  recorded as removed or verified departed is still blocked. ``eligibility_source:
+  latest_run`` reads the latest run's ``gate_results`` instead, ignoring ``custody_gates``.
 """
 
 from __future__ import annotations
@@ -124,9 +125,13 @@ class EligibilityInfo:
 
 def detainee_eligibility(ws: Workspace, person_ids: Sequence[str], as_of: dt.date,
                          cfg: LogisticsConfig) -> EligibilityInfo:
-    """Per person: the gates other than custody that do not pass, with their reasons.
+    """Per person: the gates that do not pass once custody itself is set aside, with reasons.
 
-    Persons absent from the result have no eligibility decision (never silently eligible).
+    ``evaluate`` (default when the policy package is present): the gates on current facts
+    without the detention records. ``latest_run``: the stored verdicts of the latest run,
+    ignoring ``custody_gates`` wholesale (a stored verdict cannot be split into its custody
+    and removed/departed parts). Persons absent from the result have no eligibility
+    decision (never silently eligible).
     """
     ignore = set(cfg.custody_gates)
     source = cfg.eligibility_source
@@ -147,8 +152,13 @@ def detainee_eligibility(ws: Workspace, person_ids: Sequence[str], as_of: dt.dat
             ids = [p for p in person_ids if not p.startswith("unresolved:")]
             if ids:
                 for pf in iter_person_facts(ws, person_ids=sorted(ids)):
+                    # Being in custody is the premise here, not a blocker: evaluate without
+                    # the detention records, so the custody part of "not already resolved"
+                    # is neutral while its other parts (removed, verified departed) and
+                    # every other gate still count. (Detention records feed no other gate.)
+                    pf.facts = [f for f in pf.facts if f["kind"] != "detention"]
                     res = evaluate_gates(pf, as_of, lp.policy.gates)
-                    bad = [r for r in res if r.verdict != PASS and r.gate not in ignore]
+                    bad = [r for r in res if r.verdict != PASS]
                     out[pf.person_id] = (tuple(r.gate for r in bad),
                                          tuple(f"{r.gate}: {r.verdict}: {r.reason}" for r in bad))
             return EligibilityInfo("evaluate", run["run_id"] if run else None, lp.version, out)
