@@ -295,3 +295,16 @@ def test_where_an_origin_is_facility_id_or_configured_place():
     # ... and the default hubs still apply alongside it (ATL is Atlanta).
     sol = run([det("P1", fac="F-ATL")], [leg("L1", day=0, hour=5, origin="ATL")], **cfg)
     assert placed(sol) == {"P1": "L1"}
+
+
+def test_a_part_the_solver_could_not_plan_is_not_called_capacity(monkeypatch):
+    from casegraph.logistics import solver as solver_mod
+
+    def give_up(s, gids, objective, deadline):
+        return {}, [{"stage": "max people moved", "value": None, "status": "UNKNOWN",
+                     "seconds": 0.0}]
+
+    monkeypatch.setattr(solver_mod, "_solve_component", give_up)
+    sol = run([det("P1"), det("P2", travel_document="none")], [leg("L1")])
+    assert sol.status == "UNKNOWN"
+    assert reasons(sol) == {"P1": "not_planned", "P2": "document_not_ready"}

@@ -87,6 +87,7 @@ REASON_LABELS = {
     "no_leg_to_country": "no leg to that country",
     "unreachable": "unreachable in time",
     "capacity": "capacity",
+    "not_planned": "not planned (solver time limit)",
 }
 
 

@@ -330,9 +330,12 @@ def solve(p: Problem, objective: str = "seats", *, time_limit: float | None = No
             results[i] = _solve_component(s, comps[i], objective, deadline)
             if progress:
                 progress(done + 1, len(comps))
+    unsolved: set[int] = set()
     for k in range(len(comps)):
         c_counts, c_stages = results[k]
         counts.update(c_counts)
+        if any(st["status"] not in ("OPTIMAL", "FEASIBLE") for st in c_stages):
+            unsolved.update(comps[k])
         for st in c_stages:
             agg = totals.setdefault(str(st["stage"]), {"stage": st["stage"], "value": 0,
                                                        "status": "OPTIMAL", "seconds": 0.0})
@@ -342,7 +345,7 @@ def solve(p: Problem, objective: str = "seats", *, time_limit: float | None = No
             if st["status"] != "OPTIMAL":
                 agg["status"] = st["status"]
     stages = list(totals.values())
-    sol = expand(s, counts, objective)
+    sol = expand(s, counts, objective, unsolved)
     sol.status = ("OPTIMAL" if all(st["status"] == "OPTIMAL" for st in stages)
                   else next(str(st["status"]) for st in stages if st["status"] != "OPTIMAL"))
     sol.stages = stages
@@ -447,8 +450,13 @@ SECONDARY = {"seats": "then min days waited (tie-break)", "wait": "then min days
              "cost": "then min seat cost (tens)"}
 
 
-def expand(s: Structure, counts: dict[tuple[int, int], int], objective: str) -> Solution:
-    """Turn group->leg counts into per-person assignments (deterministic) and explain the rest."""
+def expand(s: Structure, counts: dict[tuple[int, int], int], objective: str,
+           unsolved: set[int] | None = None) -> Solution:
+    """Turn group->leg counts into per-person assignments (deterministic) and explain the rest.
+
+    ``unsolved`` cohorts belong to a component the solver stopped on without any plan (time
+    limit): their people are ``not_planned``, never reported as a capacity problem.
+    """
     legs = s.legs
     assignments: list[Assignment] = []
     unassigned = list(s.screened)
@@ -471,7 +479,12 @@ def expand(s: Structure, counts: dict[tuple[int, int], int], objective: str) -> 
                                               d.nationality or "", leg.departs_at, wait,
                                               d.record_key))
         rest = list(members)
-        if rest:
+        if rest and unsolved and gi in unsolved:
+            detail = "the solver stopped (time limit) before planning this part; plan again"
+            for d in rest:
+                unassigned.append(Unassigned(d.person_id, "not_planned", detail,
+                                             [f"not_planned: {detail}"]))
+        elif rest:
             dests = sorted({legs[li].destination_country for li in g.edges})
             detail = (f"all {len(g.edges)} leg(s) this detainee can reach, to "
                       f"{', '.join(dests)}, are full")
