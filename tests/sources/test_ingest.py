@@ -293,3 +293,12 @@ def test_the_issue_spec_verbatim(ws, tmp_path):
     assert (b1["street_number"], b1["street"], b1["unit"]) == ("123", "Main St", "Apt 4")
     assert b1["agency"] == b2["agency"] == "County Sheriff" and b1["kind"] == "encounter"
     assert b1["batch_id"] == r.batch_id and b1["loaded_at"] is not None
+
+
+def test_notice_when_a_mapped_field_is_always_empty(ws, make_source):
+    csv = "id,name,dob,nat\n1,Ann Lee,1980-01-02,\n2,Bo Chan,1981-01-02,\n"
+    spec = {"source": "p", "kind": "person", "record_id": "id",
+            "fields": {"full_name": "name", "birth_date": "dob", "nationality": "nat"}}
+    [r] = ingest_specs(ws, [make_source(spec, csv)], progress=False)
+    assert any("no row has a value for nationality" in n for n in r.notices)
+    assert not any("full_name" in n for n in r.notices)

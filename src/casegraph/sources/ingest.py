@@ -225,6 +225,7 @@ def ingest_spec(ws: Workspace, spec: SourceSpec, colmap: dict[str, str], *,
     raw_cols = ", ".join(f"{ident(c)} := {ident(c)}" for c in raw_table.column_names)
     accepted = quarantined = with_issues = 0
     issue_counts: dict[str, tuple[int, str, str]] = {}
+    filled: dict[str, int] = {}
     # DuckDB's own progress bar would print over ours (and into piped output).
     con.execute("set enable_progress_bar = false")
     con.execute("begin transaction")
@@ -255,6 +256,13 @@ def ingest_spec(ws: Workspace, spec: SourceSpec, colmap: dict[str, str], *,
                     "count(*) filter (where __reason is not null), "
                     "count(*) filter (where __reason is null and dq_issues <> '[]') "
                     "from __cg_out").fetchall()[0]
+                mapped_cols = [f for f, m in spec.fields.items() if m.column is not None]
+                if mapped_cols:
+                    counts = con.execute(
+                        "select " + ", ".join(f"count({ident(f)})" for f in mapped_cols)
+                        + " from __cg_out").fetchall()[0]
+                    for f, c in zip(mapped_cols, counts):
+                        filled[f] = filled.get(f, 0) + c
                 if w:
                     for fname, cnt, value, problem in con.execute(
                             "select j->>'field', count(*), min(j->>'value'), min(j->>'problem') "
@@ -278,6 +286,10 @@ def ingest_spec(ws: Workspace, spec: SourceSpec, colmap: dict[str, str], *,
                         [batch_id, spec.source, m.row_number, m.reason,
                          json.dumps({"_line": m.text[:4000]}), now])
             quarantined += 1
+        empty = [f for f, c in filled.items() if c == 0]
+        if n and empty:
+            report.notices.append(f"no row has a value for {', '.join(empty)}: check the "
+                                  f"column mapping")
         for fname, (cnt, value, problem) in sorted(issue_counts.items()):
             report.notices.append(f"{fname}: {cnt:,} value(s) did not parse (kept raw, null in "
                                   f"the record), e.g. {value!r}: {problem}")
