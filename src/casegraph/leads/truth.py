@@ -121,6 +121,15 @@ def check_against_truth(ws: Workspace, truth: str | Path, run_id: str | None = N
     rep = TruthReport(rid)
 
     true_p = {r["person_id"]: r for r in _read_csv(persons_csv)}
+    # truly shared: another true person (other family name) has the same current home
+    homes: dict[str, set[str]] = {}
+    for r in true_p.values():
+        a = normalise_address(r)
+        if a is not None:
+            r["_unit_key"] = a.unit_key
+            homes.setdefault(a.unit_key, set()).add((r.get("family_name") or r["person_id"]).lower())
+    for r in true_p.values():
+        r["_shared"] = "true" if len(homes.get(r.get("_unit_key", ""), ())) > 1 else "false"
     owner = {f"{r['source']}:{r['record_id']}": r["person_id"] for r in _read_csv(records_csv)}
     votes: dict[str, Counter] = {}
     for key, pid in ws.con.execute("select record_key, person_id from person_records").fetchall():
@@ -180,7 +189,7 @@ def check_against_truth(ws: Workspace, truth: str | Path, run_id: str | None = N
         rep.top3 += a is not None and a.building_key in keys[:3]
         if hit:
             for flag, col in (("sensitive_site", "sensitive_site_near"),
-                              ("shared_address", "shared_address")):
+                              ("shared_address", "_shared")):
                 if col not in tp:
                     continue
                 truly = tp[col].lower() == "true"
