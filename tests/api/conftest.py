@@ -14,7 +14,7 @@ with warnings.catch_warnings():
 
 
 @pytest.fixture()
-def app(gws):
+def app(gws):  # noqa: F811
     from casegraph.api.app import create_app
 
     return create_app(seeded(gws))

@@ -13,7 +13,7 @@ from casegraph.store.testing import fast_hashing, gws, seeded  # noqa: F401
 
 
 @pytest.fixture()
-def cws(gws):
+def cws(gws):  # noqa: F811
     """A workspace with the tiny warehouse and one user per role."""
     return seeded(gws)
 

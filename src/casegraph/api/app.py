@@ -15,8 +15,7 @@ from fastapi import FastAPI
 from casegraph import __version__ as _version
 from casegraph.api import errors
 from casegraph.api.middleware import BodySizeLimit, SecurityHeaders
-from casegraph.api.routes import (admin, auth, cases, departures, leads, logistics, persons,
-                                  review)
+from casegraph.api.routes import admin, auth, cases, departures, leads, logistics, persons, review
 from casegraph.api.schemas import Health
 from casegraph.governance.config import governance_config
 from casegraph.store.db import get_engine

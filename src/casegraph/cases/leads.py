@@ -216,7 +216,7 @@ def recheck_person(ws: Any, person_id: str, as_of: dt.date | None = None) -> Rec
         try:
             with shared_connection_lock:
                 pe = evaluate_person(ws, person_id, as_of)
-        except Exception as e:  # noqa: BLE001 - fail closed: no approval without a re-check
+        except Exception as e:
             raise Unavailable(f"cannot re-check the legal gates for {person_id}: {e}") from e
         get = (pe.get if isinstance(pe, dict) else lambda k, d=None: getattr(pe, k, d))
         if get("found", True) is False:

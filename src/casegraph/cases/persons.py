@@ -24,8 +24,8 @@ from casegraph.cases._common import (
 from casegraph.cases.workflow import case_events_for_person, officer_person_ids, sees_all
 from casegraph.governance.errors import Invalid, NotFound, ServiceError
 from casegraph.governance.masking import can_see_sensitive, mask_record, mask_text
-from casegraph.governance.purpose import PurposeRequired, check_purpose, is_identifier_query
 from casegraph.governance.permissions import SENSITIVE_FIELDS
+from casegraph.governance.purpose import PurposeRequired, check_purpose, is_identifier_query
 from casegraph.governance.users import Principal
 
 MAX_QUERY = 200

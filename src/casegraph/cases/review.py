@@ -9,8 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from casegraph.cases._common import (audit, clean_text, has_table, query, require,
-                                     shared_connection_lock)
+from casegraph.cases._common import (
+    audit,
+    clean_text,
+    has_table,
+    query,
+    require,
+    shared_connection_lock,
+)
 from casegraph.governance.audit import append_event
 from casegraph.governance.errors import Conflict, Invalid, NotFound, Unavailable
 from casegraph.governance.masking import mask_record
