@@ -89,6 +89,8 @@ def scale(n: int, as_of: dt.date, workdir: Path) -> dict:
     from casegraph.policy.score import run_scoring
     from casegraph.policy.testing import ensure_person_tables
 
+    if (workdir / "scale-ws").exists():
+        shutil.rmtree(workdir / "scale-ws")
     ws = Workspace(workdir / "scale-ws")
     ensure_person_tables(ws)
     rng = np.random.default_rng(1)
