@@ -161,7 +161,19 @@ class UI:
         self.page.click("form[action='/ui/login'] button[type=submit]")
         self.page.wait_for_load_state("load")
 
+    def unlabelled(self) -> list[str]:
+        """Visible form controls without an accessible name (label, aria-label)."""
+        return self.page.evaluate("""() => Array.from(document.querySelectorAll(
+              'input:not([type=hidden]), select, textarea, button'))
+            .filter(el => el.offsetParent !== null)
+            .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+                          && !(el.tagName === 'BUTTON' && el.textContent.trim()))
+            .map(el => el.outerHTML.slice(0, 120))""")
+
     def shot(self, name: str) -> Path:
+        """Screenshot into tests/artefacts/web/ (and check the page's form controls are
+        labelled: every screenshot is also a small accessibility check)."""
+        assert self.unlabelled() == [], f"{name}: unlabelled controls {self.unlabelled()}"
         ARTEFACTS.mkdir(parents=True, exist_ok=True)
         path = ARTEFACTS / f"{name}.png"
         self.page.screenshot(path=str(path), full_page=True)

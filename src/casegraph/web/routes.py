@@ -546,6 +546,7 @@ def explain_fragment(request: Request, a: str, b: str) -> Response:
 
 
 # ---- leads ------------------------------------------------------------------------------------
+MAX_LEADS = 5000  # one page: the map and the client-side filters work on all of them
 PRIORITY_BANDS = ((75, "#b3261e", "top quarter"), (50, "#D55E00", "second quarter"),
                   (0, "#0072B2", "lower half"))
 
@@ -557,7 +558,7 @@ def leads_page(request: Request, msg: str | None = None, err: str | None = None)
         return r
     ws = backend.workspace(request)
     try:
-        res = _service("leads").list_leads(ws, p, limit=2000)
+        res = _service("leads").list_leads(ws, p, limit=MAX_LEADS)
     except backend.ServiceError as e:
         return _error(request, p, e.status, "Leads unavailable", _msg(e))
     leads = res["items"]
@@ -593,7 +594,8 @@ def leads_page(request: Request, msg: str | None = None, err: str | None = None)
     regions = sorted({x["region"] for x in leads if x["region"]})
     return render(request, "leads.html", p, leads=leads, map_points=points, statuses=statuses,
                   flags=flags, regions=regions, bands=PRIORITY_BANDS, msg=msg, err=err,
-                  run_id=res.get("run_id"), missing=not data.has(ws, "leads"),
+                  run_id=res.get("run_id"), total=res.get("total", len(leads)),
+                  missing=not data.has(ws, "leads"),
                   hint=data.empty_hint(["leads"]))
 
 
@@ -731,7 +733,8 @@ def review_page(request: Request, item: str | None = None, msg: str | None = Non
     ws = backend.workspace(request)
     rv = _service("review")
     try:
-        queue = rv.list_reviews(ws, p, limit=200)["items"]
+        listing = rv.list_reviews(ws, p, limit=200)
+        queue = listing["items"]
         current = None
         target = item or (queue[0]["review_id"] if queue else None)
         if target is not None:
@@ -754,7 +757,8 @@ def review_page(request: Request, item: str | None = None, msg: str | None = Non
                 row["weight"] = w["weight"] if w else None
                 row["level"] = w["level"] if w else ""
             chart = _waterfall(ex, "Match weight waterfall of the pair")
-    return render(request, "review.html", p, queue=queue, current=current, compare=compare,
+    return render(request, "review.html", p, queue=queue, queue_total=listing["total"],
+                  current=current, compare=compare,
                   ex=ex, chart=chart, msg=msg, err=err,
                   missing=not data.has(ws, "identity_review"),
                   hint=data.empty_hint(["identity_review"]))
