@@ -206,6 +206,10 @@ def comparisons(tf: float = 1.0) -> list[dict[str, Any]]:
     ]
 
 
+#: a name (given + family key) carried by at most this many records counts as rare
+RARE_NAME_RECORDS = 25
+
+
 def blocking_rules() -> list[Any]:
     """Rules generating candidate pairs: each an equi-join, so pair counts stay near-linear.
 
@@ -214,26 +218,33 @@ def blocking_rules() -> list[Any]:
     date typos; date + one name key catch name typos; the swap rule catches given/family
     order swaps; date + postcode catches records with unusable names.
     """
+    rare = f"l.name_n <= {RARE_NAME_RECORDS} and r.name_n <= {RARE_NAME_RECORDS}"
+    no_dob = "(l.dob is null or r.dob is null)"
     return [
         block_on("a_number"),
         block_on("passport"),
         block_on("fbi"),
         block_on("national_id"),
-        block_on("given_tk", "family_key", "birth_year"),
-        block_on("given_tk", "family_key", "birth_md"),
+        block_on("given_tk", "family_key", "birth_year", "birth_month"),   # day typo
+        block_on("given_tk", "family_key", "birth_year", "birth_md_sorted"),  # day/month swap
+        block_on("given_tk", "family_key", "birth_md"),                    # year typo
         block_on("family_key", "dob"),
         block_on("given_tk", "dob"),
         block_on("dob", "postcode"),
         "l.given_tk = r.family_key and l.dob = r.dob",
+        # Jan-1 placeholder dates
+        "l.given_tk = r.given_tk and l.family_key = r.family_key and l.birth_year = r.birth_year"
+        " and (l.birth_md = '0101' or r.birth_md = '0101')",
         block_on("given_tk", "family_key", "locality"),
         block_on("street_address", "postcode"),
         block_on("given_tk", "family_key", "postcode"),
         # records carrying a name but no birth date (utility, mail, employer files): the
-        # name keys alone, restricted to pairs where a date cannot help
-        "l.given_tk = r.given_tk and l.family_key = r.family_key and (l.dob is null or r.dob is null)",
-        "l.given_tk = r.given_tk and l.family_first = r.family_first and (l.dob is null or r.dob is null)",
-        "l.given_tk = r.given_tk and l.family_last = r.family_last and (l.dob is null or r.dob is null)",
-        "l.given_tk = r.family_key and l.family_key = r.given_tk",
+        # name keys alone, for names rare enough that this stays linear and means something
+        f"l.given_tk = r.given_tk and l.family_key = r.family_key and {no_dob} and {rare}",
+        f"l.given_tk = r.given_tk and l.family_first = r.family_first and {no_dob} and {rare}",
+        f"l.given_tk = r.given_tk and l.family_last = r.family_last and {no_dob} and {rare}",
+        f"l.given_tk = r.family_key and l.family_key = r.given_tk and l.given_tk <> l.family_key"
+        f" and {rare} and (l.birth_year = r.birth_year or {no_dob})",
         block_on("phone"),
         block_on("email"),
     ]

@@ -61,6 +61,9 @@ def base_sql(where: str = "true") -> str:
         birth_date as dob,
         year(birth_date) as birth_year,
         strftime(birth_date, '%m%d') as birth_md,
+        month(birth_date) as birth_month,
+        least(month(birth_date), day(birth_date)) * 100
+            + greatest(month(birth_date), day(birth_date)) as birth_md_sorted,
         upper(sex) as sex,
         upper(nationality) as nationality,
         upper(birth_country) as birth_country,
@@ -117,7 +120,7 @@ def build_input(ws: Workspace, *, table: str = INPUT_TABLE, where: str = "true")
             g.key as given_key, g.first_key as given_tk, g.ph as given_ph,
             f.key as family_key, f.toks as family_toks, f.ph as family_ph,
             f.first_key as family_first, f.last_key as family_last,
-            b.dob, b.birth_year, b.birth_md, b.sex, b.nationality, b.birth_country,
+            b.dob, b.birth_year, b.birth_md, b.birth_month, b.birth_md_sorted, b.sex, b.nationality, b.birth_country,
             b.a_number, b.passport, b.fbi, b.national_id, b.phone, b.email,
             b.street_address, b.postcode, b.locality
         from _resolve_base b
@@ -125,6 +128,12 @@ def build_input(ws: Workspace, *, table: str = INPUT_TABLE, where: str = "true")
         left join _resolve_name_keys f on f.norm = b.family_norm
         order by b.unique_id
     """)
+    # how many records carry this name (keys): blocking on a name alone is only done for
+    # names rare enough for that to be linear in the data (and to mean something)
+    con.execute(f"""
+        create or replace table {table} as
+        select t.*, count(*) over (partition by t.given_tk, t.family_key) as name_n
+        from {table} t order by t.unique_id""")
     con.execute("drop table if exists _resolve_base")
     con.execute("drop table if exists _resolve_name_keys")
     return con.execute(f"select count(*) from {table}").fetchall()[0][0]
