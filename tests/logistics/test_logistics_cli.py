@@ -45,6 +45,7 @@ def test_plan_publish_report_detainees_and_exports(wsdir, tmp_path):
             "--objective", "wait", "--legs")
     assert r.exit_code == 0, r.output
     assert "TP-000001" in r.output and "OPTIMAL" in r.output
+    assert "occupancy alert: F-HOU 150%" in r.output
     assert events(wsdir, "logistics.plan")
 
     out = tmp_path / "plan.csv"

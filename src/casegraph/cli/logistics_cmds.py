@@ -114,6 +114,13 @@ def plan_cmd(
         console.print(result)
         if legs:
             _print_legs(ws, result.plan_id)
+        from casegraph.logistics.occupancy import occupancy_alerts
+
+        alerts = occupancy_alerts(ws, result.date_from)
+        if alerts:
+            console.print("[bold red]occupancy alert:[/] " + ", ".join(
+                f"{f['facility_id']} {f['rate']:.0%}" for f in alerts[:10])
+                + (f" and {len(alerts) - 10} more" if len(alerts) > 10 else ""))
         console.print(f"stored as draft [bold]{result.plan_id}[/]; publish with "
                       f"`casegraph logistics publish {result.plan_id}`")
 
