@@ -215,6 +215,7 @@ def enforcement_subjects(pop: Population, rng: np.random.Generator) -> Source:
         "a_number": a, "passport_no": S(pop.passport[p]),
         "passport_country": S(np.where(pop.passport[p] != "", pop.nationality[p], "")),
         "fbi_no": maybe(rng, pop.fbi[p], 0.3), "phone": maybe(rng, pop.phone[p], 0.5),
+        "aka": S(_aliases(pop, p, rng)),
     }
     return Source("enforcement_subjects", "person", "enforcement_subjects.parquet", "parquet",
                   "subject_id", "SUBJ-", {
@@ -223,9 +224,33 @@ def enforcement_subjects(pop: Population, rng: np.random.Generator) -> Source:
                       "birth_country": "birth_country", "nationality": "citizenship",
                       "a_number": "a_number", "passport_number": "passport_no",
                       "passport_country": "passport_country", "fbi_number": "fbi_no",
-                      "phone": "phone"},
-                  cols, p, "Agency subject index (Parquet, split names, typed dates)",
+                      "phone": "phone", "name_aliases": "aka"},
+                  cols, p, "Agency subject index (Parquet, split names, typed dates, AKAs)",
                   noise=merge(ns, ds, ast))
+
+
+def _aliases(pop: Population, p: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """'Also known as' names for ~15% of subjects: other spellings, shortened or swapped."""
+    from casegraph.synth.names import VARIANTS
+    from casegraph.synth.noise import strip_accents
+
+    out = np.full(len(p), "", dtype=object)
+    pick = np.flatnonzero(rng.random(len(p)) < 0.15)
+    r = rng.random(len(pick))
+    for j, i in enumerate(pick):
+        g, f = pop.given[p[i]], pop.family[p[i]]
+        names = []
+        if g in VARIANTS:
+            v = VARIANTS[g]
+            names.append(f"{v[int(r[j] * len(v))]} {f}")
+        if " " in f:
+            names.append(f"{g} {f.split(' ')[0]}")
+        if f in VARIANTS:
+            names.append(f"{g} {VARIANTS[f][0]}")
+        if not names:
+            names.append(f"{f} {g}" if r[j] < 0.5 else strip_accents(f"{g} {f}").upper())
+        out[i] = "; ".join(names)
+    return out
 
 
 def court_orders(pop: Population, rng: np.random.Generator) -> Source:
