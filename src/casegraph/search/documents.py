@@ -136,7 +136,7 @@ def documents_sql(ws: Workspace, *, filtered: bool) -> str:
     pwhere = "where list_contains(?, p.person_id)" if filtered else ""
     canon = (f"coalesce({pc('full_name')}, nullif(concat_ws(' ', {pc('given_name')}, "
              f"{pc('middle_name')}, {pc('family_name')}), ''))")
-    dob = f"cast({pc('birth_date')} as varchar)"
+    dob = f"cast(try_cast({pc('birth_date')} as date) as varchar)"
     nat = f"upper({pc('nationality')})"
     if has_links:
         aggs = ",\n  ".join(
@@ -216,17 +216,32 @@ def iter_documents(ws: Workspace, person_ids: list[str] | None = None,
         cur.close()
 
 
+_PHON: dict[str, tuple[str, ...]] = {}
+_SIMPLE = frozenset("abcdefghijklmnopqrstuvwxyz ")
+
+
 def _doc(pid: str, names_raw: list, names_norm: list, dobs: list, nats: list,
          localities: list, record_count: Any, id_values: list, payload: str,
          eligible: bool | None, open_case: bool) -> IndexDoc:
     raw = [v for v in names_raw if v]
     norms = dict.fromkeys(v for v in names_norm if v)
     for v in raw:
+        low = v.lower()
+        if low in norms and _SIMPLE.issuperset(low):
+            continue  # plain letters: its normalised form is itself, already present
         n = _norm_name(v)
         if n:
             norms[n] = None
-    toks = {t for n in norms for t in n.split()}
-    phon = sorted({k for t in toks for k in phonetic_keys(t)})
+    phon: set[str] = set()
+    cache = _PHON
+    for n in norms:
+        for t in n.split():
+            keys = cache.get(t)
+            if keys is None:
+                if len(cache) > 1_000_000:
+                    cache.clear()
+                keys = cache[t] = phonetic_keys(t)
+            phon.update(keys)
     idents: dict[str, list[str]] = {}
     for f, vals in zip(_IDENT_FIELDS, id_values):
         if vals:
@@ -240,8 +255,10 @@ def _doc(pid: str, names_raw: list, names_norm: list, dobs: list, nats: list,
     # eligibility and open case change between builds; add them to the stored payload
     extra = (',"eligible":' + ("null" if eligible is None else "true" if eligible else "false")
              + ',"open_case":' + ("true" if open_case else "false") + "}")
-    return IndexDoc(person_id=pid, names_norm=list(norms), names_raw=raw, phonetic=phon,
-                    birth_dates=[d for d in dobs if d], identifiers=idents,
+    # the raw (accented) forms only matter where they differ from the folded ones
+    raw_idx = [v for v in raw if not v.isascii()]
+    return IndexDoc(person_id=pid, names_norm=list(norms), names_raw=raw_idx,
+                    phonetic=list(phon), birth_dates=[d for d in dobs if d], identifiers=idents,
                     localities=[x for x in localities if x],
                     nationalities=[x for x in nats if x], eligible=eligible, open_case=open_case,
                     record_count=int(record_count or 0), payload=payload[:-1] + extra)

@@ -53,7 +53,7 @@ class IndexDoc:
 
     person_id: str
     names_norm: list[str] = field(default_factory=list)
-    names_raw: list[str] = field(default_factory=list)
+    names_raw: list[str] = field(default_factory=list)  # raw forms that differ once folded
     phonetic: list[str] = field(default_factory=list)
     birth_dates: list[str] = field(default_factory=list)
     identifiers: dict[str, list[str]] = field(default_factory=dict)  # index field -> forms
