@@ -111,7 +111,7 @@ PAGES = {  # page -> (a role allowed to read it, the audit action its read write
     "/ui/cases": ("supervisor", "case.list"),
     "/ui/review": ("analyst", "review.list"),
     "/ui/departures": ("officer", "departure.summary"),
-    "/ui/logistics": ("logistics", "logistics.read"),
+    "/ui/logistics": ("logistics", "logistics.board"),
     "/ui/audit": ("auditor", "audit.read"),
 }
 DENIED = {"/ui/audit": "analyst", "/ui/leads": "officer", "/ui/logistics": "analyst",

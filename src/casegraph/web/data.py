@@ -16,9 +16,12 @@ import duckdb
 
 from casegraph.workspace import Workspace
 
-#: Serialises the web requests that call room code reading through the workspace's one
-#: shared DuckDB connection (``ws.con``/``ws.query``) instead of a cursor.
-SHARED_CONNECTION = threading.RLock()
+#: Serialises calls into room code that reads through the workspace's one shared DuckDB
+#: connection (``ws.con``/``ws.query``) instead of a cursor: the same lock as the API's.
+try:
+    from casegraph.cases._common import shared_connection_lock as SHARED_CONNECTION
+except ImportError:  # pragma: no cover - stripped-down build
+    SHARED_CONNECTION = threading.RLock()
 
 #: Which pipeline step produces a table (for empty states).
 PRODUCED_BY = {
@@ -157,29 +160,10 @@ def side_by_side(left: dict[str, Any] | None, right: dict[str, Any] | None
 
 
 # ---- logistics ------------------------------------------------------------------------------
-def logistics_board(ws: Workspace) -> dict[str, Any]:
-    """Facilities with occupancy, legs with seats filled, and the current plan.
-
-    Prefers the logistics room's own read API when it exists; otherwise derives occupancy
-    and legs from the canonical facility / detention / transport_leg records.
-    """
+def records_board(ws: Workspace) -> dict[str, Any]:
+    """Facilities and legs straight from the canonical records (when the logistics room is
+    not installed): occupancy = open detention records per facility, no plan."""
     out: dict[str, Any] = {"facilities": [], "legs": [], "plan": None, "assignments": []}
-    try:
-        from casegraph.logistics import board as lboard
-    except ImportError:
-        lboard = None
-    if lboard is not None:
-        try:
-            with SHARED_CONNECTION:  # the room reads through ws.con, not a cursor
-                data = lboard.board(ws)
-        except Exception as e:  # noqa: BLE001 - fall back to the records, say why
-            out["error"] = f"the logistics room's board failed ({type(e).__name__}: {e}); " \
-                           "showing facilities and legs from the records only"
-        else:
-            out.update(data)
-            if out.get("plan"):
-                out["unassigned_reasons"] = _unassigned_reasons(ws, out["plan"]["plan_id"])
-            return out
     if not has(ws, "records"):
         out["missing"] = ["records"]
         return out
@@ -188,52 +172,19 @@ def logistics_board(ws: Workspace) -> dict[str, Any]:
                (select count(*) from current_records d where d.kind = 'detention'
                   and d.facility_id = f.facility_id and d.book_out_date is null) as occupancy
         from current_records f where f.kind = 'facility' order by name""")
-    legs = rows(ws, """select leg_id, mode, origin, destination_country, departs_at, seats, cost
-                       from current_records where kind = 'transport_leg'
-                       order by departs_at, leg_id""")
-    plan_tables = [t for t in ("transport_plan_assignments", "transport_plan_legs",
-                               "transport_plans", "transport_plan") if has(ws, t)]
-    filled: dict[str, int] = {}
-    if "transport_plan_assignments" in plan_tables:
-        cols = columns(ws, "transport_plan_assignments")
-        if "leg_id" in cols:
-            flt = ""
-            params: list[Any] = []
-            if "plan_id" in cols and "transport_plans" in plan_tables:
-                pcols = columns(ws, "transport_plans")
-                order = "created_at" if "created_at" in pcols else "plan_id"
-                latest = rows(ws, f"select plan_id from transport_plans order by {order} desc "
-                                  "limit 1")
-                if latest:
-                    flt, params = " where plan_id = ?", [latest[0]["plan_id"]]
-                    out["plan"] = rows(ws, "select * from transport_plans where plan_id = ?",
-                                       params)[0]
-            for r in rows(ws, f"select leg_id, count(*) as n from transport_plan_assignments"
-                              f"{flt} group by leg_id", params):
-                filled[r["leg_id"]] = r["n"]
-            out["assignments"] = rows(ws, f"select * from transport_plan_assignments{flt} "
-                                          "limit 200", params)
-    for leg in legs:
-        leg["filled"] = filled.get(leg["leg_id"], 0)
-    out["legs"] = legs
-    out["plan_tables"] = plan_tables
+    out["legs"] = [{**leg, "filled": 0} for leg in rows(ws, """
+        select leg_id, mode, origin, destination_country, departs_at, seats, cost
+        from current_records where kind = 'transport_leg' order by departs_at, leg_id""")]
     return out
 
 
-def _unassigned_reasons(ws: Workspace, plan_id: str) -> list[dict[str, Any]]:
+def unassigned_reasons(rows_: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Why detainees of a plan were not assigned: reason, count and a few examples."""
-    try:
-        from casegraph.logistics.plans import plan_unassigned
-
-        with SHARED_CONNECTION:
-            rows = plan_unassigned(ws, plan_id)
-    except Exception:  # noqa: BLE001 - optional detail of the board
-        return []
     by: dict[str, dict[str, Any]] = {}
-    for r in rows:
-        d = by.setdefault(r["reason"] or "unknown", {"reason": r["reason"] or "unknown",
-                                                    "count": 0, "examples": []})
+    for r in rows_:
+        d = by.setdefault(r.get("reason") or "unknown", {"reason": r.get("reason") or "unknown",
+                                                         "count": 0, "examples": []})
         d["count"] += 1
         if len(d["examples"]) < 3:
-            d["examples"].append(f"{r['person_id']}: {r['detail']}")
+            d["examples"].append(f"{r.get('person_id')}: {r.get('detail')}")
     return sorted(by.values(), key=lambda d: -d["count"])

@@ -852,9 +852,21 @@ def logistics_page(request: Request, msg: str | None = None, err: str | None = N
     if r is not None:
         return r
     ws = backend.workspace(request)
-    board = data.logistics_board(ws)
-    backend.audit(ws, p, "logistics.read", [], detail={"facilities": len(board["facilities"]),
-                                                       "legs": len(board["legs"])})
+    svc = _service("logistics")
+    try:
+        board = svc.logistics_board(ws, p)
+    except backend.Unavailable as e:  # the logistics room is not installed: records only
+        board = data.records_board(ws)
+        board["error"] = _msg(e)
+        backend.audit(ws, p, "logistics.board", [], detail={"source": "records"})
+    except backend.ServiceError as e:
+        return _error(request, p, e.status, "Logistics unavailable", _msg(e))
+    if board.get("plan"):
+        try:
+            detail = svc.get_plan(ws, p, board["plan"]["plan_id"])
+            board["unassigned_reasons"] = data.unassigned_reasons(detail.get("unassigned") or [])
+        except backend.ServiceError:
+            board["unassigned_reasons"] = []
     return render(request, "logistics.html", p, board=board, msg=msg, err=err)
 
 
@@ -865,15 +877,17 @@ async def publish_plan(request: Request, plan_id: str) -> Response:
         return r
     ws = backend.workspace(request)
     try:
-        from casegraph.logistics.plans import PlanError, publish
-    except ImportError:
-        return _redirect("/ui/logistics", err="Transport planning is not installed.")
-    try:
-        with data.SHARED_CONNECTION:
-            res = publish(ws, plan_id, p.username, role=p.role)
-    except PlanError as e:
+        res = _service("logistics").publish_plan(ws, p, plan_id)
+    except backend.ServiceError as e:
         return _redirect("/ui/logistics", err=f"Plan {plan_id} not published: {_msg(e)}")
-    return _redirect("/ui/logistics", msg=_msg(str(res)) + ".")
+    text = f"Published {res.get('plan_id', plan_id)}: {res.get('scheduled', 0)} detainees scheduled"
+    if res.get("unscheduled"):
+        text += f", {res['unscheduled']} no longer scheduled"
+    if res.get("superseded"):
+        text += f"; supersedes {res['superseded']}"
+    if res.get("withheld"):
+        text += f"; {len(res['withheld'])} withheld (gates no longer pass)"
+    return _redirect("/ui/logistics", msg=text + ".")
 
 
 # ---- audit ------------------------------------------------------------------------------------
