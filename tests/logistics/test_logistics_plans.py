@@ -197,3 +197,11 @@ def test_custody_is_set_aside_but_a_verified_departure_still_blocks(world):
     assert unassigned["P-012"]["reason"] == "not_eligible"
     assert "not_already_resolved" in unassigned["P-012"]["detail"]
     assert "departed" in unassigned["P-012"]["detail"]
+
+
+def test_an_older_draft_cannot_replace_a_newer_published_plan(world):
+    a = plan(world, DAY0, TO, "wait")
+    b = plan(world, DAY0, TO, "wait")
+    publish(world, b.plan_id, "lo1")
+    with pytest.raises(PlanError, match="older"):
+        publish(world, a.plan_id, "lo1")

@@ -188,6 +188,10 @@ def publish(ws: Workspace, plan_id: str, user: str, *, role: str = "logistics",
     plan = get_plan(ws, plan_id)
     if plan["status"] != "draft":
         raise PlanError(f"plan {plan_id} is {plan['status']}; only a draft can be published")
+    current = published_plan(ws)
+    if current is not None and current["version"] > plan["version"]:
+        raise PlanError(f"plan {plan_id} is older than the published {current['plan_id']}; "
+                        "build a new plan instead")
     rows = plan_assignments(ws, plan_id)
     withheld: list[tuple[str, str]] = []
     if recheck and rows:
