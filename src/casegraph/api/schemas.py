@@ -156,6 +156,8 @@ class VerifyOut(BaseModel):
     events: int
     first_bad_seq: int | None
     message: str
+    head_hash: str | None = Field(None, description="hash of the last event: keep a copy "
+                                                    "outside the system to detect truncation")
 
 
 class RetentionIn(Strict):

@@ -40,7 +40,7 @@ def audit_verify(workspace: WorkspaceOpt) -> None:
                      purpose=None, result="ok" if res.ok else "broken",
                      detail={"message": res.message})
         if res.ok:
-            console.print(f"[green]ok[/] {res.message}")
+            console.print(f"[green]ok[/] {res.message}; head {res.head_hash}")
             return
         raise UserError(f"audit chain broken: {res.message}")
 

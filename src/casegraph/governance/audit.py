@@ -109,6 +109,7 @@ class VerifyResult:
     events: int
     first_bad_seq: int | None = None
     message: str = ""
+    head_hash: str | None = None  # record it elsewhere: a later verify can compare
 
 
 def _iter_events(ws: Any, batch: int = 5000) -> Iterator[AuditEvent]:
@@ -159,7 +160,7 @@ def verify(ws: Any) -> VerifyResult:
     if last_hash != prev_hash:
         return VerifyResult(False, n, n, f"event {n} altered: it does not match the recorded "
                             f"head of the chain")
-    return VerifyResult(True, n, None, f"audit chain intact: {n} events")
+    return VerifyResult(True, n, None, f"audit chain intact: {n} events", prev_hash)
 
 
 @dataclass

@@ -60,7 +60,7 @@ def audit_verify(ws: Workspace = Depends(get_workspace),
     audit_log.record_event(ws, user.username, user.role, "audit.verify", [], None,
                            "ok" if res.ok else "broken", {"message": res.message})
     return VerifyOut(ok=res.ok, events=res.events, first_bad_seq=res.first_bad_seq,
-                     message=res.message)
+                     message=res.message, head_hash=res.head_hash)
 
 
 def _user_out(u: Any, generated: str | None = None) -> UserOut:
