@@ -98,6 +98,18 @@ def test_disabled_user_and_role_change_end_sessions(gws) -> None:
     assert [u.username for u in list_users(gws)] == ["ana", "sue"]
 
 
+def test_password_change_ends_sessions(gws) -> None:
+    from casegraph.governance.users import set_password
+
+    add_user(gws, "ana", "analyst", PW)
+    token, _ = login(gws, "ana", PW)
+    set_password(gws, "ana", "a-brand-new-password")
+    assert resolve_session(gws, token) is None
+    with pytest.raises(AuthError):
+        login(gws, "ana", PW)
+    assert login(gws, "ana", "a-brand-new-password")[1].username == "ana"
+
+
 def test_session_expiry(gws) -> None:
     add_user(gws, "ana", "analyst", PW)
     token, _ = login(gws, "ana", PW)

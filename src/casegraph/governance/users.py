@@ -114,8 +114,8 @@ def _modify(ws: Any, username: str, action: str, actor: str, actor_role: str,
         before = {k: getattr(user, k) for k in shown}
         for k, v in values.items():
             setattr(user, k, v)
-        if values.get("disabled") or "role" in values:
-            # a disabled user or a changed role ends every open session
+        if values.get("disabled") or "role" in values or "password_hash" in values:
+            # a disabled user, a changed role or a new password ends every open session
             s.execute(update(SessionRow).where(SessionRow.user_id == user.id)
                       .values(revoked=True))
         append_event(s, actor=actor, role=actor_role, action=action, object_ids=[username],
