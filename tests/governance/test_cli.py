@@ -40,6 +40,12 @@ def test_users_lifecycle(gws) -> None:
     assert login(gws, "sue", "a-long-password-here")
     r = run(gws, "users", "add", "bad", "--role", "king")
     assert r.exit_code == 2 and "unknown role" in r.output
+    r = run(gws, "users", "set-password", "ana")
+    assert r.exit_code == 0, r.output
+    newpw = r.output.split("password (shown once):")[1].split()[0]
+    assert login(gws, "ana", newpw)
+    r = run(gws, "users", "roles")
+    assert r.exit_code == 0 and "leads.decide" in r.output
     r = run(gws, "users", "set-role", "ana", "officer")
     assert r.exit_code == 0 and "officer" in r.output
     r = run(gws, "users", "disable", "ana")

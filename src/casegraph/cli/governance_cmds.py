@@ -206,6 +206,35 @@ def users_set_role(workspace: WorkspaceOpt,
     _change(workspace, username, "user.set_role", "set_role", role)
 
 
+@users_app.command("set-password")
+def users_set_password(
+    workspace: WorkspaceOpt,
+    username: Annotated[str, typer.Argument(help="User whose password to replace.")],
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="Read the password from standard input.")] = False,
+    prompt: Annotated[bool, typer.Option(
+        "--prompt", help="Ask for the password (hidden).")] = False,
+) -> None:
+    """Replace a user's password (generated and printed once unless given); ends sessions."""
+    from casegraph.governance.permissions import cli_require
+    from casegraph.governance.users import UserAdminError, generate_password, set_password
+
+    with fail_cleanly():
+        ws = open_workspace(workspace)
+        actor, role = cli_require(ws, "users.manage", "user.set_password", [username])
+        pw = _read_password(password_stdin, prompt)
+        generated = None
+        if pw is None:
+            pw = generated = generate_password()
+        try:
+            set_password(ws, username, pw, actor=actor, actor_role=role)
+        except UserAdminError as e:
+            raise UserError(str(e)) from e
+        console.print(f"password of {username} replaced; open sessions ended")
+        if generated:
+            console.print(f"password (shown once): [bold]{generated}[/]", soft_wrap=True)
+
+
 @users_app.command("roles")
 def users_roles() -> None:
     """Show the permission matrix (which role may do what)."""
