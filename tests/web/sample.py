@@ -29,6 +29,9 @@ PEOPLE = [
      33.45, -112.07, "AZ", "Phoenix"),
 ]
 
+#: a hostile alias: every page must show it as text, never run it
+XSS = '<img src=x onerror="document.title=\'pwned\'">'
+
 GATES = ("final_order", "no_automatic_stay", "no_granted_stay", "no_lawful_status",
          "no_protected_application", "identity_confidence", "not_resolved")
 
@@ -112,7 +115,7 @@ def build(ws: Workspace) -> dict:
                 "a_number": f"eoir:O{i}", "nationality": f"arrests:A{i}"}
         con.execute("insert into persons values (?,?,?,?,?,?,null,?,?,?,null,?,null,null,?,?,'r1')",
                     [pid, len(keys), 0.97 - i / 100, g, f, f"{g} {f}", bd, sex, nat, anum,
-                     "Mary Lopez" if i == 1 else None, json.dumps(prov)])
+                     "Mary Lopez" if i == 1 else XSS if i == 3 else None, json.dumps(prov)])
         for j, k in enumerate(keys):
             src, rid = k.split(":")
             con.execute("insert into person_records values (?,?,?,?,?,?)",

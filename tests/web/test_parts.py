@@ -202,3 +202,12 @@ def test_pages_on_an_empty_workspace_explain_what_is_missing(tmp_path) -> None:
         srv.should_exit = True
         t.join(timeout=10)
         ws.close()
+
+
+def test_hostile_values_are_escaped(clients) -> None:
+    from tests.web.sample import XSS
+
+    page = clients["analyst"].get("/ui/persons/P-000003?purpose=CASE-2026-0009").text
+    assert XSS not in page and "&lt;img src=x onerror=" in page
+    frag = clients["analyst"].get("/ui/search/results?q=<img onerror>").text
+    assert "<img onerror>" not in frag
