@@ -71,6 +71,11 @@ def test_plan_publish_report_detainees_and_exports(wsdir, tmp_path):
     r = run("logistics", "publish", "TP-000001", "--workspace", str(wsdir))
     assert r.exit_code == 2 and "only a draft" in r.output
 
+    r = run("logistics", "plan", "--workspace", str(wsdir), "--from", FROM, "--to", TO,
+            "--keep-published")
+    assert r.exit_code == 0, r.output
+    assert "kept (published plan)" in r.output
+
     r = run("logistics", "report", "--workspace", str(wsdir), "--as-of", FROM)
     assert r.exit_code == 0, r.output
     assert "ALERT" in r.output  # 3 people in a 2-bed facility
@@ -82,7 +87,7 @@ def test_plan_publish_report_detainees_and_exports(wsdir, tmp_path):
     assert events(wsdir, "logistics.detainees")
 
     r = run("logistics", "plans", "--workspace", str(wsdir))
-    assert r.exit_code == 0 and "TP-000001" in r.output
+    assert r.exit_code == 0 and "TP-000002" in r.output
 
 
 def test_user_errors_are_one_line(wsdir, tmp_path):

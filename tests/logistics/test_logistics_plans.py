@@ -205,3 +205,20 @@ def test_an_older_draft_cannot_replace_a_newer_published_plan(world):
     publish(world, b.plan_id, "lo1")
     with pytest.raises(PlanError, match="older"):
         publish(world, a.plan_id, "lo1")
+
+
+def test_replanning_can_keep_the_published_seats(world):
+    from tests.logistics.conftest import add_leg
+
+    a = plan(world, DAY0, TO, "wait")
+    publish(world, a.plan_id, "lo1")
+    add_leg(world, "L-MX-0", "MX", day=0, hour=20, seats=10)  # an earlier, bigger leg appears
+    kept = plan(world, DAY0, TO, "wait", keep_published=True)
+    got = {r["person_id"]: r["leg_id"] for r in plan_assignments(world, kept.plan_id)}
+    assert {p: got[p] for p in ("P-001", "P-002", "P-003")} == {
+        "P-001": "L-MX-1", "P-002": "L-MX-1", "P-003": "L-MX-3"}
+    assert got["P-004"] == "L-MX-0"  # the capacity case now has a seat
+    assert json.loads(get_plan(world, kept.plan_id)["stages"])[0]["value"] == 3
+    free = plan(world, DAY0, TO, "wait")
+    got = {r["person_id"]: r["leg_id"] for r in plan_assignments(world, free.plan_id)}
+    assert set(got.values()) == {"L-MX-0"}

@@ -308,3 +308,44 @@ def test_a_part_the_solver_could_not_plan_is_not_called_capacity(monkeypatch):
     sol = run([det("P1"), det("P2", travel_document="none")], [leg("L1")])
     assert sol.status == "UNKNOWN"
     assert reasons(sol) == {"P1": "not_planned", "P2": "document_not_ready"}
+
+
+# ---- keeping a published plan's seats --------------------------------------------------
+
+def run_fixed(detainees, legs, fixed, objective="wait"):
+    p = Problem(detainees, legs, FACS, LogisticsConfig(), DAY0, DAY0 + dt.timedelta(days=13),
+                fixed)
+    s = build_structure(p)
+    sol = solve(p, objective, structure=s)
+    assert sol.moved == max_flow_bound(s)
+    if objective == "wait":
+        assert sol.wait_days == min_wait_reference(s, sol.moved)
+    return sol, s
+
+
+def test_kept_seats_stay_and_the_rest_is_planned_around_them():
+    legs = [leg("L-early", day=1, seats=5), leg("L-late", day=5, seats=1)]
+    sol, s = run_fixed([det("P1"), det("P2")], legs, {"P1": "L-late"})
+    assert placed(sol) == {"P1": "L-late", "P2": "L-early"}
+    assert len(s.kept) == 1
+    # without keeping, the wait objective moves P1 to the earlier leg
+    sol, _ = run_fixed([det("P1"), det("P2")], legs, {})
+    assert placed(sol) == {"P1": "L-early", "P2": "L-early"}
+
+
+def test_kept_seat_is_dropped_when_no_longer_valid():
+    legs = [leg("L1", day=1, seats=5), leg("L-gone", day=30, seats=5)]
+    # now on hold: not kept, not placed
+    sol, s = run_fixed([det("P1", legal_hold=True)], legs, {"P1": "L1"})
+    assert not s.kept and reasons(sol) == {"P1": "hold"}
+    # leg left the horizon: replanned onto another leg
+    sol, s = run_fixed([det("P1")], legs, {"P1": "L-gone"})
+    assert not s.kept and placed(sol) == {"P1": "L1"}
+
+
+def test_when_a_kept_leg_lost_seats_the_longest_detained_keep_theirs():
+    legs = [leg("L1", day=1, seats=1), leg("L2", day=2, seats=1)]
+    people = [det("P-new", book_in=D(2026, 2, 20)), det("P-old", book_in=D(2025, 5, 1))]
+    sol, s = run_fixed(people, legs, {"P-new": "L1", "P-old": "L1"})
+    assert [d.person_id for d, _, _ in s.kept] == ["P-old"]
+    assert placed(sol) == {"P-old": "L1", "P-new": "L2"}

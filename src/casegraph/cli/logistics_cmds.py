@@ -83,6 +83,10 @@ def plan_cmd(
                             "first.")] = "seats",
     legs: Annotated[bool, typer.Option("--legs/--no-legs",
                                        help="Also list every leg's seat use.")] = False,
+    keep_published: Annotated[bool, typer.Option(
+        "--keep-published/--replan-all",
+        help="Keep the seats of people scheduled by the published plan (when still valid) "
+             "and plan everyone else around them.")] = False,
     purpose: PurposeOpt = None,
 ) -> None:
     """Assign detainees to transport legs optimally and store the plan as a new draft version.
@@ -106,7 +110,7 @@ def plan_cmd(
                       transient=True) as prog:
             task = prog.add_task("solving (independent parts)", total=None)
             result = plan(ws, _date(date_from, "--from"), _date(date_to, "--to"), objective,
-                          user=actor,
+                          user=actor, keep_published=keep_published,
                           progress=lambda d, t: prog.update(task, completed=d, total=t))
         audit_cli(ws, "logistics.plan", object_ids=[result.plan_id], purpose=purpose,
                   detail={"moved": result.moved, "detainees": result.detainees,

@@ -92,6 +92,9 @@ class PlanResult:
         t.add_column(justify="right")
         t.add_row("detainees in custody", f"{self.detainees:,}")
         t.add_row("[bold]moved[/] (assigned to a leg)", f"[bold]{s.moved:,}[/]")
+        kept = next((st["value"] for st in s.stages if str(st["stage"]).startswith("kept")), None)
+        if kept is not None:
+            t.add_row("  kept (published plan)", f"{kept:,}")
         t.add_row("most any plan can move (max-flow bound)", f"{self.max_flow_bound:,}")
         t.add_row("first-come-first-served baseline", f"{self.greedy_moved:,}")
         t.add_row("[bold]seat utilisation[/] (all legs)",
@@ -116,7 +119,7 @@ class PlanResult:
 
 def plan(ws: Workspace, date_from: dt.date | None = None, date_to: dt.date | None = None,
          objective: str = "seats", *, user: str | None = None,
-         config: LogisticsConfig | None = None,
+         config: LogisticsConfig | None = None, keep_published: bool = False,
          progress: Callable[[int, int], None] | None = None) -> PlanResult:
     """Plan transport for [date_from, date_to] and store it as a new draft version.
 
@@ -127,6 +130,9 @@ def plan(ws: Workspace, date_from: dt.date | None = None, date_to: dt.date | Non
         objective: ``seats`` | ``wait`` | ``cost`` (see :mod:`casegraph.logistics.solver`).
         user: who asked for the plan (stored with it).
         config: overrides the workspace's ``logistics:`` section.
+        keep_published: people scheduled by the published plan keep their seats when they
+            are still schedulable and their leg is still feasible and in the horizon; the
+            rest of the plan is optimised around them.
         progress: ``progress(done, total)`` over the solver's independent parts.
 
     Returns:
@@ -142,10 +148,21 @@ def plan(ws: Workspace, date_from: dt.date | None = None, date_to: dt.date | Non
     t0 = time.perf_counter()
     detainees, legs, facilities, info = load_problem_inputs(ws, date_from, date_to, cfg)
     t_load = time.perf_counter()
-    problem = Problem(detainees, legs, facilities, cfg, date_from, date_to)
+    fixed: dict[str, str] = {}
+    if keep_published:
+        pub = store.published_plan(ws)
+        if pub is not None:
+            fixed = {r["person_id"]: r["leg_id"] for r in ws.query(
+                "select person_id, leg_id from logistics_detainee_status "
+                "where status = 'scheduled' and plan_id = ?", [pub["plan_id"]])}
+    problem = Problem(detainees, legs, facilities, cfg, date_from, date_to, fixed)
     structure = build_structure(problem)
     t_struct = time.perf_counter()
     sol = solve(problem, objective, structure=structure, progress=progress)
+    if keep_published:
+        sol.stages.insert(0, {"stage": "kept from the published plan",
+                              "value": len(structure.kept), "status": "OPTIMAL",
+                              "seconds": 0.0})
     t_solve = time.perf_counter()
     bound = max_flow_bound(structure)
     g_moved, g_wait, _ = greedy_fcfs(structure)

@@ -54,6 +54,9 @@ class Problem:
     config: LogisticsConfig
     date_from: dt.date
     date_to: dt.date
+    #: person -> leg to keep (a published plan's seats): kept when the person is still
+    #: schedulable and the leg still feasible for them and in the horizon.
+    fixed: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -83,6 +86,12 @@ class Structure:
     groups: list[Group]
     screened: list[Unassigned]  # never schedulable (gates, holds, documents, no route)
     config: LogisticsConfig
+    kept: list[tuple[Detainee, int, int]] = field(default_factory=list)  # (who, leg, wait)
+    seats_left: list[int] = field(default_factory=list)  # seats per leg after the kept
+
+    def __post_init__(self) -> None:
+        if not self.seats_left:
+            self.seats_left = [leg.seats for leg in self.legs]
 
     @property
     def n_edges(self) -> int:
@@ -210,6 +219,12 @@ def build_structure(p: Problem) -> Structure:
 
     hours_cache: dict[tuple[str, int], float | None] = {}
     cohorts: dict[tuple, Group] = {}
+    leg_index = {leg.leg_id: i for i, leg in enumerate(legs)}
+    seats_left = [leg.seats for leg in legs]
+    kept: list[tuple[Detainee, int, int]] = []
+    if p.fixed:  # longest detained keep their seat first if a leg lost seats since
+        for group_members in raw.values():
+            group_members.sort(key=lambda d: (d.book_in_date, d.person_id))
     for key in sorted(raw, key=lambda k: (k[0], k[1], k[2], k[3] or dt.date.max)):
         facility_id, nationality, avail_from, avail_until = key
         dests = [c for c in by_dest if cfg.accepts(c, nationality)]
@@ -231,6 +246,18 @@ def build_structure(p: Problem) -> Structure:
             nearest = h if nearest is None else min(nearest, h)
             if start + dt.timedelta(hours=h) <= leg.departs_at:
                 edges.append(i)
+        members = raw[key]
+        if edges and p.fixed:
+            members = []
+            for d in raw[key]:
+                li = leg_index.get(p.fixed.get(d.person_id, ""))
+                if li is not None and li in edges and seats_left[li] > 0:
+                    seats_left[li] -= 1
+                    kept.append((d, li, (legs[li].departs_at.date() - avail_from).days))
+                else:
+                    members.append(d)
+            if not members:
+                continue
         if edges:
             ckey = (tuple(edges), avail_from)
             g = cohorts.get(ckey)
@@ -238,7 +265,7 @@ def build_structure(p: Problem) -> Structure:
                 g = cohorts[ckey] = Group(avail_from, [], edges,
                                           [(legs[i].departs_at.date() - avail_from).days
                                            for i in edges])
-            g.members.extend(raw[key])
+            g.members.extend(members)
             continue
         if not nationality:
             code, detail = "no_leg_to_country", "nationality unknown"
@@ -256,10 +283,10 @@ def build_structure(p: Problem) -> Structure:
                       f"({how}; {window})")
         for d in raw[key]:
             screened.append(Unassigned(d.person_id, code, detail, [f"{code}: {detail}"]))
-    kept = [cohorts[k] for k in sorted(cohorts, key=lambda k: (k[1], k[0]))]
-    for g in kept:
+    groups = [cohorts[k] for k in sorted(cohorts, key=lambda k: (k[1], k[0]))]
+    for g in groups:
         g.members.sort(key=lambda d: (d.book_in_date, d.person_id))
-    return Structure(legs, kept, screened, cfg)
+    return Structure(legs, groups, screened, cfg, kept, seats_left)
 
     
 def components(s: Structure) -> list[list[int]]:
@@ -396,7 +423,7 @@ def _solve_component(s: Structure, gids: list[int], objective: str, deadline: fl
         for li, w in zip(g.edges, g.waits):
             e_group.append(gi)
             e_leg.append(li)
-            e_ub.append(min(g.size, legs[li].seats))
+            e_ub.append(min(g.size, s.seats_left[li]))
             e_cost.append(_price_tens(legs[li]) if objective == "cost" else w)
     # One vectorised call instead of one Python call per variable (model building was
     # a third of the solve time at 15k variables).
@@ -411,7 +438,7 @@ def _solve_component(s: Structure, gids: list[int], objective: str, deadline: fl
     for v, li in zip(xv, e_leg):
         on_leg[li].append(v)
     for li, vs in on_leg.items():
-        m.add(cp_model.LinearExpr.sum(vs) <= legs[li].seats)
+        m.add(cp_model.LinearExpr.sum(vs) <= s.seats_left[li])
     big = max(e_cost, default=0) * people + 1
     m.maximize(cp_model.LinearExpr.weighted_sum(xv, [big - c for c in e_cost]))
 
@@ -465,6 +492,11 @@ def expand(s: Structure, counts: dict[tuple[int, int], int], objective: str,
     by_group: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for (gi, li), n in counts.items():
         by_group[gi].append((li, n))
+    for d, li, wait in s.kept:  # seats of a published plan, kept
+        per_leg[li] += 1
+        assignments.append(Assignment(d.person_id, legs[li].leg_id, d.facility_id,
+                                      d.nationality or "", legs[li].departs_at, wait,
+                                      d.record_key))
     for gi, g in enumerate(s.groups):
         slots = sorted(by_group.get(gi, []), key=lambda t: (legs[t[0]].departs_at, legs[t[0]].leg_id))
         members = iter(g.members)
@@ -517,9 +549,11 @@ def recommend(s: Structure, per_leg: dict[int, int], groups_on_leg: dict[int, se
     legs = s.legs
     edge_sets = [set(g.edges) for g in s.groups]
     spare = {li: legs[li].seats - per_leg.get(li, 0) for li in range(len(legs))}
+    pinned = {li for _, li, _ in s.kept}  # people were told: never merged away
     rec: dict[int, str] = {}
     under = [li for li in range(len(legs))
-             if per_leg.get(li, 0) and per_leg[li] / legs[li].seats < cfg.underfill_threshold]
+             if per_leg.get(li, 0) and per_leg[li] / legs[li].seats < cfg.underfill_threshold
+             and li not in pinned]
     merged_into: set[int] = set()
     merged_away: set[int] = set()
     for li in sorted(under, key=lambda i: (per_leg[i], legs[i].departs_at, legs[i].leg_id)):
@@ -547,6 +581,9 @@ def recommend(s: Structure, per_leg: dict[int, int], groups_on_leg: dict[int, se
             rec[li] = f"merge into {legs[lj].leg_id}"
         else:
             rec[li] = "under-filled"
+    for li in pinned:
+        if per_leg.get(li, 0) / legs[li].seats < cfg.underfill_threshold:
+            rec[li] = "under-filled"
     out = []
     for li, leg in enumerate(legs):
         n = per_leg.get(li, 0)
@@ -562,7 +599,7 @@ def max_flow_bound(s: Structure) -> int:
     from ortools.graph.python import max_flow
 
     if not s.groups:
-        return 0
+        return len(s.kept)
     f = max_flow.SimpleMaxFlow()
     src, G = 0, len(s.groups)
     sink = G + len(s.legs) + 1
@@ -570,19 +607,24 @@ def max_flow_bound(s: Structure) -> int:
         f.add_arc_with_capacity(src, 1 + gi, g.size)
         for li in g.edges:
             f.add_arc_with_capacity(1 + gi, 1 + G + li, g.size)
-    for li, leg in enumerate(s.legs):
-        f.add_arc_with_capacity(1 + G + li, sink, leg.seats)
+    for li in range(len(s.legs)):
+        f.add_arc_with_capacity(1 + G + li, sink, s.seats_left[li])
     if f.solve(src, sink) != f.OPTIMAL:
         raise RuntimeError("max flow failed")
-    return int(f.optimal_flow())
+    return int(f.optimal_flow()) + len(s.kept)
 
 
 def min_wait_reference(s: Structure, flow: int) -> int:
-    """Least total days waited moving ``flow`` people (OR-Tools SimpleMinCostFlow)."""
+    """Least total days waited moving ``flow`` people (OR-Tools SimpleMinCostFlow).
+
+    ``flow`` counts the kept seats too (as ``max_flow_bound`` does).
+    """
     from ortools.graph.python import min_cost_flow
 
-    if flow == 0:
-        return 0
+    kept_wait = sum(w for _, _, w in s.kept)
+    flow -= len(s.kept)
+    if flow <= 0:
+        return kept_wait
     f = min_cost_flow.SimpleMinCostFlow()
     src, G = 0, len(s.groups)
     sink = G + len(s.legs) + 1
@@ -590,13 +632,13 @@ def min_wait_reference(s: Structure, flow: int) -> int:
         f.add_arc_with_capacity_and_unit_cost(src, 1 + gi, g.size, 0)
         for li, w in zip(g.edges, g.waits):
             f.add_arc_with_capacity_and_unit_cost(1 + gi, 1 + G + li, g.size, w)
-    for li, leg in enumerate(s.legs):
-        f.add_arc_with_capacity_and_unit_cost(1 + G + li, sink, leg.seats, 0)
+    for li in range(len(s.legs)):
+        f.add_arc_with_capacity_and_unit_cost(1 + G + li, sink, s.seats_left[li], 0)
     f.set_node_supply(src, flow)
     f.set_node_supply(sink, -flow)
     if f.solve() != f.OPTIMAL:
         raise RuntimeError("min cost flow failed")
-    return int(f.optimal_cost())
+    return int(f.optimal_cost()) + kept_wait
 
 
 def greedy_fcfs(s: Structure) -> tuple[int, int, int]:
@@ -604,11 +646,11 @@ def greedy_fcfs(s: Structure) -> tuple[int, int, int]:
 
     Returns (people moved, total days waited, legs flown). The manual baseline.
     """
-    seats = [leg.seats for leg in s.legs]
+    seats = list(s.seats_left)
     queue = sorted(((d.book_in_date, d.person_id, gi) for gi, g in enumerate(s.groups)
                     for d in g.members))
-    moved = wait = 0
-    used: set[int] = set()
+    moved, wait = len(s.kept), sum(w for _, _, w in s.kept)
+    used: set[int] = {li for _, li, _ in s.kept}
     for _, _, gi in queue:
         g = s.groups[gi]
         for li, w in zip(g.edges, g.waits):  # edges are in departure order
