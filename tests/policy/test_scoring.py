@@ -30,7 +30,7 @@ def ev(etype, date, **kw):
 @pytest.fixture()
 def world(ws):
     add_person(ws, "P-001", [order(), {"kind": "conviction", "severity": "felony",
-                                       "offense_category": "violent",
+                                       "offense_category": "violent", "sentence_days": 800,
                                        "conviction_date": D(2025, 1, 1)}])
     add_person(ws, "P-002", [order(), ev("stay_granted", D(2026, 1, 1), stay_authority="court")])
     add_person(ws, "P-003", [order(), {"kind": "status", "status_type": "us_citizen",
@@ -74,6 +74,7 @@ def test_run_scoring_stores_contract_tables(world):
     contribs = json.loads(pr["contributions"])
     factors = {c["factor"]: c["points"] for c in contribs}
     assert factors["conviction_severity"] == 40 and factors["conviction_category"] == 40
+    assert factors["sentence_length"] == 4                      # 2 full years x 2 points
     assert pr["score"] == pytest.approx(sum(c["points"] for c in contribs))
     p7 = json.loads(world.query("select contributions from priority where run_id = ? and "
                                 "person_id = 'P-007'", [rep.run_id])[0]["contributions"])

@@ -42,6 +42,8 @@ class PriorityPolicy(_Strict):
         "felony": 40.0, "misdemeanor": 10.0, "infraction": 1.0})
     max_convictions: int = Field(5, ge=0)
     category_points: dict[str, float] = Field(default_factory=dict)
+    sentence_points_per_year: float = 2.0
+    sentence_max_points: float = 10.0
     recency_points: float = 20.0
     recency_half_life_years: float = Field(5.0, gt=0)
     pending_charge_points: float = 8.0

@@ -114,7 +114,7 @@ def _facts_sql(person_filter: str, kinds: Sequence[str]) -> str:
     parts = [f"""
         select pr.person_id, pr.match_probability as p, 1 as via_rank, 'resolution' as via,
                pr.record_key
-        from person_records pr where true {person_filter}"""]
+        from person_records pr where pr.person_id is not null {person_filter}"""]
     if "case_event" in kinds:
         parts.append(f"""
         select pr.person_id, pr.match_probability, 2, 'case_number', e.record_key

@@ -56,6 +56,11 @@ def score_priority(cv: CaseView, cfg: PriorityPolicy) -> tuple[float, list[Contr
             best = max(scored)
             if best[0]:
                 out.append(Contribution("conviction_category", best[1], best[0]))
+        longest = max((f["sentence_days"] or 0 for f in convictions), default=0)
+        if longest >= 365 and cfg.sentence_points_per_year:
+            years = int(longest // 365)
+            pts = min(years * cfg.sentence_points_per_year, cfg.sentence_max_points)
+            out.append(Contribution("sentence_length", f"longest sentence {longest} days", pts))
         dated = [f["conviction_date"] for f in convictions if f["conviction_date"]]
         if dated and cfg.recency_points:
             age = _years((as_of - max(dated)).days)
