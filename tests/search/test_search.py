@@ -122,7 +122,9 @@ def test_filters(ro_ws):
 def test_latest_eligibility_run_wins(people_ws):
     set_eligibility(people_ws, {"P-000002": True}, run_id="S2")
     service.reindex(people_ws)
-    assert service.search(people_ws, "maria", limit=5)[0].eligible is not None
+    by_id = {h.person_id: h for h in service.search(people_ws, "maria", limit=5)}
+    assert by_id["P-000002"].eligible is True
+    assert by_id["P-000001"].eligible is None  # not scored in the latest run
     assert ids(service.search(people_ws, "maria", filters={"eligible": True})) == ["P-000002"]
 
 

@@ -16,6 +16,7 @@ import abc
 import contextlib
 import fcntl
 import json
+import math
 import os
 import shutil
 import threading
@@ -38,12 +39,18 @@ MARKER_FILE = "casegraph-search.json"
 #: role without access to them can still use the fast combined field).
 SENSITIVE_IDENTIFIER_FIELDS = frozenset({"national_id"})
 
-# Scores. Exact name tokens score BM25 (x B_NAME: rare names weigh more); a fuzzy or
-# phonetic match scores a constant of the same order as an exact match of a typical name
-# (BM25 idf ~5-10 at 1M persons), so that a misspelt or transliterated token counts nearly
-# as much as a correct one and far more than a missing one. Identifiers dominate names.
-B_NAME, B_NAME_FUZZY, B_PHON, B_RAW, B_LOC = 3.0, 12.0, 6.0, 0.5, 0.5
-B_PHRASE, B_DOB, B_DOB_FUZZY, B_YEAR = 4.0, 4.0, 1.0, 1.5
+# Scores. A name token is worth w = K x idf(the *name*), where the name's frequency is
+# that of its phonetic key (all spellings of the name together), so that a rare spelling
+# of a common name is not mistaken for a rare name. Each way of matching is a constant
+# score (no BM25 length normalisation: a person with many linked records is not
+# penalised), combined as max + TIE x the others:
+#   exact spelling W_EXACT·w | within the edit distance W_FUZZY·w | phonetic key W_PHON·w
+# exact ≈ 1.5w, a misspelling or another transliteration ≈ 0.8–1.0w, no match 0. A birth
+# year (K x idf ≈ 12) outweighs the difference between two spellings of a common name.
+K_NAME, W_EXACT, W_FUZZY, W_FUZZY_SHORT, W_PHON, TIE = 3.0, 1.3, 0.8, 0.5, 0.8, 0.1
+DEFAULT_IDF = 8.0  # a token whose name the index has never seen: treat as a rare name
+B_RAW, B_LOC = 0.5, 0.5
+B_PHRASE, B_DOB, B_DOB_FUZZY, K_YEAR = 4.0, 4.0, 1.0, 3.0
 B_IDENT, B_IDENT_FUZZY = 8.0, 4.0
 
 
@@ -301,26 +308,45 @@ class TantivyPersonIndex(PersonIndex):
         return tantivy.Query.boost_query(q, boost)
 
     @staticmethod
+    def _const(q: tantivy.Query, score: float) -> tantivy.Query:
+        return tantivy.Query.const_score_query(q, score)
+
+    def _idf(self, searcher: Any, fld: str, value: str) -> float:
+        """BM25's idf of a term (DEFAULT_IDF for a term the index does not hold)."""
+        if searcher is None:
+            return DEFAULT_IDF
+        n = searcher.num_docs or 1
+        df = searcher.doc_freq(fld, value)
+        if not df:
+            return DEFAULT_IDF
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    @staticmethod
     def _any(qs: list[tantivy.Query]) -> tantivy.Query:
         if len(qs) == 1:
             return qs[0]
         return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in qs])
 
-    def _clause(self, c: Clause, blocked: frozenset[str]) -> tantivy.Query | None:
+    def _clause(self, c: Clause, blocked: frozenset[str], searcher: Any = None
+                ) -> tantivy.Query | None:
         if c.kind == "name":
             t = c.value
-            qs = [self._term("name", t, B_NAME)]
+            keys = phonetic_keys(t)
+            w = K_NAME * self._idf(searcher, "name_phon", keys[0]) if keys else \
+                K_NAME * self._idf(searcher, "name", t)
             d = fuzzy_distance(t)
+            qs = [self._const(tantivy.Query.term_query(self.schema, "name", t), W_EXACT * w)]
             if d:
-                qs.append(self._fuzzy("name", t, d, B_NAME_FUZZY))
-            qs += [tantivy.Query.const_score_query(
-                tantivy.Query.term_query(self.schema, "name_phon", k), B_PHON)
-                for k in phonetic_keys(t)]
+                qs.append(self._fuzzy("name", t, d, W_FUZZY * w))
+            elif len(t) == 3:
+                qs.append(self._fuzzy("name", t, 1, W_FUZZY_SHORT * w))
+            qs += [self._const(tantivy.Query.term_query(self.schema, "name_phon", k), W_PHON * w)
+                   for k in keys]
             if c.raw and c.raw != t and c.raw.isalpha():
                 qs.append(self._term("name_raw", c.raw, B_RAW))
             if not c.must and "locality" not in blocked:
                 qs.append(self._term("locality", t, B_LOC))
-            return self._any(qs)
+            return tantivy.Query.disjunction_max_query(qs, tie_breaker=TIE)
         if c.kind == "phrase":
             q = tantivy.Query.phrase_query(self.schema, "name", list(c.tokens))
             return tantivy.Query.boost_query(q, B_PHRASE)
@@ -332,7 +358,10 @@ class TantivyPersonIndex(PersonIndex):
                 qs.append(self._fuzzy("dob", c.value, 1, B_DOB_FUZZY))
             return self._any(qs)
         if c.kind == "year":
-            return None if "year" in blocked else self._term("year", c.value, B_YEAR)
+            if "year" in blocked:
+                return None
+            return self._const(tantivy.Query.term_query(self.schema, "year", c.value),
+                               K_YEAR * self._idf(searcher, "year", c.value))
         if c.kind == "ident":
             if c.field is not None:
                 fields = [c.field]
@@ -359,11 +388,12 @@ class TantivyPersonIndex(PersonIndex):
             return self._term("person_id", c.value, 10.0)
         raise ValueError(f"unknown clause kind {c.kind}")  # pragma: no cover
 
-    def to_query(self, pq: ParsedQuery, blocked: frozenset[str] = frozenset()) -> tantivy.Query:
+    def to_query(self, pq: ParsedQuery, blocked: frozenset[str] = frozenset(),
+                 searcher: Any = None) -> tantivy.Query:
         must: list[tantivy.Query] = []
         should: list[tantivy.Query] = []
         for c in pq.clauses:
-            q = self._clause(c, blocked)
+            q = self._clause(c, blocked, searcher)
             if q is None:
                 continue
             (must if c.must else should).append(q)
@@ -390,8 +420,8 @@ class TantivyPersonIndex(PersonIndex):
     def search(self, query: ParsedQuery, *, limit: int = 10,
                blocked_fields: frozenset[str] = frozenset()) -> list[RawHit]:
         idx = self._index()
-        q = self.to_query(query, blocked_fields)
         searcher = idx.searcher()
+        q = self.to_query(query, blocked_fields, searcher)
         res = searcher.search(q, limit=limit, count=False)
         out = []
         for score, addr in res.hits:

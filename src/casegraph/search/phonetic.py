@@ -55,6 +55,6 @@ def fuzzy_distance(token: str) -> int:
     n = len(token)
     if n <= 3:
         return 0
-    if n <= 7:
+    if n <= 9:
         return 1
     return 2

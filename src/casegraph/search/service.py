@@ -165,7 +165,7 @@ def search(ws: Workspace, query: str, *, limit: int = 10, role: str | None = Non
 
 def _to_hit(h: RawHit, pq: ParsedQuery, masked: frozenset[str]) -> SearchHit:
     p = h.payload
-    ids = {k: v for k, v in (p.get("identifiers") or {}).items() if k not in masked}
+    ids = {k: v for k, v in (p.get("identifiers") or {}).items() if k not in masked and v}
     birth = None if "birth_date" in masked else p.get("birth_date")
     return SearchHit(
         person_id=h.person_id, score=round(h.score, 4), names=list(p.get("names") or []),
