@@ -82,10 +82,14 @@ def test_every_page_renders_real_data(real_server) -> None:
     person = ws.query("select person_id from leads order by priority_score desc limit 1"
                       )[0]["person_id"]
     review = ws.query("select review_id from identity_review where status = 'open' limit 1")
+    pair = [r["record_key"] for r in ws.query(
+        "select record_key from person_records where person_id = ? order by record_key limit 2",
+        [person])]
     pages = {
         "analyst": ["/ui/search?q=garcia", f"/ui/persons/{person}?purpose={PURPOSE}",
                     "/ui/leads", "/ui/review", "/ui/departures"]
-        + ([f"/ui/review?item={review[0]['review_id']}"] if review else []),
+        + ([f"/ui/review?item={review[0]['review_id']}"] if review else [])
+        + ([f"/ui/explain?a={pair[0]}&b={pair[1]}"] if len(pair) == 2 else []),
         "supervisor": ["/ui/leads", "/ui/cases", "/ui/logistics"],
         "officer": ["/ui/cases", "/ui/departures"],
         "logistics": ["/ui/logistics"],
@@ -96,7 +100,9 @@ def test_every_page_renders_real_data(real_server) -> None:
             for path in paths:
                 r = c.get(path)
                 assert r.status_code == 200, (role, path, r.text[:500])
-                assert "<main" in r.text and "Traceback" not in r.text
+                assert ("<main" in r.text or "/ui/explain" in path) and "Traceback" not in r.text
+                if "/ui/explain" in path:
+                    assert "svg" in r.text and "could not be computed" not in r.text
     with closing(_client(base, creds, "analyst")) as c:
         page = c.get(f"/ui/persons/{person}?purpose={PURPOSE}").text
         assert "Legal gates" in page and 'class="gate"' in page
