@@ -424,7 +424,9 @@ def bench_api(ws: Workspace, queries) -> dict:
         if r.status_code != 200:
             raise RuntimeError(f"{r.status_code}: {r.text[:200]}")
         body = r.json()
-        items = body if isinstance(body, list) else body.get("results") or body.get("hits") or []
+        if isinstance(body, dict) and body.get("engine") not in (None, "index"):
+            raise RuntimeError(f"API answered from {body.get('engine')!r}, not the index")
+        items = body if isinstance(body, list) else body.get("items") or body.get("results") or []
         return [h["person_id"] for h in items]
 
     try:
@@ -439,32 +441,26 @@ def bench_api(ws: Workspace, queries) -> dict:
 
 
 def api_search_path(client) -> str | None:
-    spec = client.get("/openapi.json").json()
-    for p in spec.get("paths", {}):
-        if "search" in p and "{" not in p:
-            return p
+    for spec_path in ("/api/openapi.json", "/openapi.json"):
+        r = client.get(spec_path)
+        if r.status_code == 200:
+            for p in r.json().get("paths", {}):
+                if p.endswith("/search") and "{" not in p:
+                    return p
     return None
 
 
 def api_login(ws: Workspace, client) -> dict:
-    """Create an analyst user and log in (governance API); bearer header."""
+    """Create an analyst user and log in through the API (bearer token)."""
     from casegraph.governance import users
 
     name, pw = "bench-analyst", "bench-analyst-password-123"
-    try:
-        users.create_user(ws, name, pw, "analyst")
-    except Exception:
-        pass
-    spec = client.get("/openapi.json").json()
-    login = next((p for p in spec.get("paths", {}) if "login" in p or "token" in p), None)
-    if login is None:
-        return {}
-    r = client.post(login, json={"username": name, "password": pw})
-    if r.status_code >= 400:
-        r = client.post(login, data={"username": name, "password": pw})
-    body = r.json()
-    tok = body.get("token") or body.get("access_token")
-    return {"Authorization": f"Bearer {tok}"} if tok else {}
+    if users.get_user(ws, name) is None:
+        users.add_user(ws, name, "analyst", pw)
+    r = client.post("/api/auth/login", json={"username": name, "password": pw,
+                                             "mode": "bearer"})
+    r.raise_for_status()
+    return {"Authorization": f"Bearer {r.json()['token']}"}
 
 
 if __name__ == "__main__":
