@@ -251,6 +251,7 @@ def test_departures_and_logistics_dashboards(ui: UI) -> None:
     expect_text(ui, "[data-testid=dep-total]", "2")
     expect_text(ui, "main", "claimed (self-report only)")
     assert ui.page.locator("svg.chart").count() == 2
+    expect_text(ui, "#claimed-table", "Li Wei")
     ui.shot("departures")
 
 

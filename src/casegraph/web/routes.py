@@ -805,6 +805,8 @@ def departures_page(request: Request) -> Response:
     ws = backend.workspace(request)
     try:
         s = _service("departures").departure_summary(ws, p)
+        claimed = _service("departures").list_departures(ws, p, status="claimed_departed",
+                                                         limit=50)
     except backend.ServiceError as e:
         return _error(request, p, e.status, "Departures unavailable", _msg(e))
     months = _month_range(sorted({x["month"] for x in s["by_month"] if x.get("month")}))
@@ -834,7 +836,8 @@ def departures_page(request: Request) -> Response:
     ctx = {"total": total, "verified": totals.get("verified_departed", 0),
            "claimed": totals.get("claimed_departed", 0), "channels": channels.most_common(),
            "nationalities": nats}
-    return render(request, "departures.html", p, s=ctx,
+    return render(request, "departures.html", p, s=ctx, claimed=claimed,
+                  purpose_rule=backend.purpose_rule(ws),
                   missing=not data.has(ws, "departure_status"),
                   hint=data.empty_hint(["departure_status"]),
                   by_channel=charts.stacked_columns(months, dict(by_channel),
