@@ -452,3 +452,17 @@ def test_tiny_agency_writes_no_empty_sources_and_ingests(tmp_path: Path) -> None
     with Workspace(tmp_path / "ws") as ws:
         reports = ingest.ingest_specs(ws, sorted(out.glob("*.yaml")), progress=False)
         assert all(r.read == r.accepted + r.quarantined for r in reports)
+
+
+def test_shared_addresses_are_shared_by_unrelated_people(agency) -> None:
+    out, _ = agency
+    persons = _csv(out / "truth" / "persons.csv")
+    by_addr: dict[tuple, list[dict]] = {}
+    for p in persons:
+        by_addr.setdefault((p["street_address"], p["postcode"]), []).append(p)
+    shared = [p for p in persons if p["shared_address"] == "true"]
+    assert shared
+    for p in shared:
+        group = by_addr[(p["street_address"], p["postcode"])]
+        unrelated = {q["person_id"] for q in group if not q["twin_of"] or q["person_id"] < q["twin_of"]}
+        assert len(unrelated) == int(p["address_persons"]) >= 2

@@ -427,6 +427,12 @@ def _write_truth(pop: Population, gates: dict[str, np.ndarray], built: list[Sour
     ns_back = np.full(n, "", dtype=object)
     ns_back[pop.namesake_of[nb]] = pid[nb]
     ns_of = np.where(ns_of != "", ns_of, ns_back)
+    # unrelated persons whose current home is this address (a twin pair counts once)
+    key = pc.binary_join_element_wise(S_.S(pool.zip[zi]), addr, "|").to_numpy(
+        zero_copy_only=False).astype(object)
+    _, inv = np.unique(key, return_inverse=True)
+    unit = (pop.twin_of < 0).astype(np.int64)
+    unrelated_here = np.bincount(inv, weights=unit).astype(np.int64)[inv]
     persons = pa.table({
         "person_id": S_.S(pid), "given_name": S_.S(pop.given), "middle_name": S_.S(pop.middle),
         "family_name": S_.S(pop.family), "sex": S_.S(pop.sex),
@@ -447,7 +453,8 @@ def _write_truth(pop: Population, gates: dict[str, np.ndarray], built: list[Sour
         "street_address": addr, "locality": S_.S(pool.city[zi]), "region": S_.S(pool.state[zi]),
         "postcode": S_.S(pool.zip[zi]),
         "n_addresses": pa.array(pop.n_addr),
-        "shared_address": pa.array(pop.shared_address),
+        "address_persons": pa.array(unrelated_here),
+        "shared_address": pa.array(unrelated_here >= 2),
         "sensitive_site_near": pa.array(near_mask),
         "twin_of": S_.S(twin_of), "namesake_of": S_.S(ns_of),
     })
