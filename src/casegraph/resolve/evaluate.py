@@ -7,11 +7,13 @@ much of its person is in its predicted cluster (recall). A false merge costs pre
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
@@ -123,3 +125,11 @@ def load_febrl(ws: Workspace, name: str) -> dict[str, str]:
 
 def predicted_from_workspace(ws: Workspace) -> dict[str, str]:
     return dict(ws.con.execute("select record_key, person_id from person_records").fetchall())
+
+
+def accuracy_against_truth(ws: Workspace, truth_csv: str | Path) -> Scores:
+    """Score the workspace's ``person_records`` against a generator truth file
+    (``source,record_id,person_id``, e.g. ``casegraph synth``'s ``truth/records.csv``)."""
+    with Path(truth_csv).open(newline="", encoding="utf-8") as fh:
+        truth = {f"{r['source']}:{r['record_id']}": r["person_id"] for r in csv.DictReader(fh)}
+    return score_clusters(predicted_from_workspace(ws), truth)

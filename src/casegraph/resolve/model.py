@@ -259,8 +259,8 @@ def settings(prior: float = 1e-4, *, explain: bool = False, tf: float = 1.0
         probability_two_random_records_match=prior,
         retain_matching_columns=True,
         retain_intermediate_calculation_columns=explain,
-        max_iterations=20,
-        em_convergence=0.001,
+        max_iterations=12,
+        em_convergence=0.002,
     )
 
 

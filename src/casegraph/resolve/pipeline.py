@@ -387,14 +387,23 @@ def _write_review(ws: Workspace, cfg: ResolveConfig, run_id: str, scope_sql: str
                    record_key_l in (select unique_id from _resolve_scope) and
                    record_key_r in (select unique_id from _resolve_scope)""")
     rej = {pair_key(l, r): why for l, r, _p, why in rejected}
+    # one item per record at most: its strongest link to another person (a reviewer
+    # deciding that settles the record; weaker alternatives follow at the next run)
     rows = _fetch(ws, f"""
-        select p.l, p.r, p.model_p, p.mw, p.anum_conflict, p.given_veto
-        from {PAIRS_TABLE} p
-        join person_records a on a.record_key = p.l
-        join person_records b on b.record_key = p.r
-        where a.person_id <> b.person_id and p.model_p >= ?
-          and p.l in (select unique_id from _resolve_scope)
-        order by abs(p.model_p - ?) asc, p.l, p.r
+        with c as (
+            select p.l, p.r, p.model_p, p.mw, p.anum_conflict, p.given_veto
+            from {PAIRS_TABLE} p
+            join person_records a on a.record_key = p.l
+            join person_records b on b.record_key = p.r
+            where a.person_id <> b.person_id and p.model_p >= ?
+              and p.l in (select unique_id from _resolve_scope)),
+        ranked as (
+            select *, row_number() over (partition by l order by mw desc, r) as rl,
+                      row_number() over (partition by r order by mw desc, l) as rr
+            from c)
+        select l, r, model_p, mw, anum_conflict, given_veto from ranked
+        where rl = 1 or rr = 1
+        order by abs(model_p - ?) asc, l, r
         """, [cfg.review_lower, cfg.link_threshold])
     decided = {pair_key(l, r) for l, r in _fetch(
         ws, "select record_key_l, record_key_r from identity_decisions")}
