@@ -211,3 +211,20 @@ def test_hostile_values_are_escaped(clients) -> None:
     assert XSS not in page and "&lt;img src=x onerror=" in page
     frag = clients["analyst"].get("/ui/search/results?q=<img onerror>").text
     assert "<img onerror>" not in frag
+
+
+def test_an_expired_session_sends_the_browser_to_log_in_again(server: str, web_ws) -> None:
+    import httpx
+
+    from casegraph.api.deps import SESSION_COOKIE
+    from casegraph.governance.users import expire_session_now
+
+    ws, creds = web_ws
+    with httpx.Client(base_url=server, follow_redirects=False, timeout=60) as c:
+        c.post("/ui/login", data={"username": "analyst", "password": creds["analyst"]})
+        assert c.get("/ui/leads").status_code == 200
+        expire_session_now(ws, c.cookies[SESSION_COOKIE])
+        r = c.get("/ui/leads")
+        assert r.status_code == 303
+        login = c.get(r.headers["location"]).text
+        assert "Your session has ended" in login

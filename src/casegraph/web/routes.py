@@ -75,7 +75,10 @@ def _gate(request: Request, permission: str) -> tuple[Any, Response | None]:
         nxt = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         if request.method != "GET":
             nxt = "/ui/"
-        return None, _redirect("/ui/login?" + urlencode({"next": nxt}))
+        q = {"next": nxt}
+        if request.cookies.get(backend.deps.SESSION_COOKIE):
+            q["msg"] = "Your session has ended (expired or logged out elsewhere): log in again."
+        return None, _redirect("/ui/login?" + urlencode(q))
     if backend.allowed(p, permission):
         return p, None
     ws = backend.workspace(request)
