@@ -22,10 +22,11 @@ from casegraph.cli.common import (
 
 def _reports_table(reports: list) -> Table:
     t = Table(title="Ingest", show_lines=False)
-    t.add_column("source", no_wrap=True)
+    t.add_column("source", overflow="fold")
     for col in ("read", "accepted", "quarantined", "dq issues", "superseded"):
         t.add_column(col, justify="right")
-    t.add_column("status")
+    # never cut the status ("unchang…" on an 80-column terminal reads as nothing)
+    t.add_column("status", no_wrap=True, min_width=len("unchanged"))
     for r in reports:
         status = "unchanged" if r.skipped_identical else "loaded"
         if not r.skipped_identical and not r.reconciles:  # pragma: no cover - guarded in ingest

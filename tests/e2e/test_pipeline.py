@@ -1,0 +1,439 @@
+"""End to end: the real CLI on hand-made agency sources nobody built against.
+
+Each scenario in ``tests/e2e/data/<scenario>/`` (see its README) is copied to a temporary
+directory and run through ingest -> sources -> quarantine -> resolve -> export links ->
+score --as-of -> leads -> export leads -> export eligibility -> departures -> search ->
+audit verify, in process through typer's CliRunner (one import for the whole suite). The
+results are checked against the scenario's ``truth.yaml``. One test runs the installed
+console script itself (``.venv/bin/casegraph``) as a subprocess.
+
+The checks that protect people are hard: no ineligible person is ever eligible or gets a
+lead, different people (twins, namesakes) never share a person id.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from casegraph.cli import app
+
+DATA = Path(__file__).parent / "data"
+SCENARIOS = ("latin1_csv", "parquet_typed", "jsonl_nested")
+GATES = ("final_order", "no_automatic_stay", "no_granted_stay", "no_citizenship_or_status",
+         "no_protected_application", "identity_confidence", "not_already_resolved")
+
+
+@dataclass
+class Run:
+    """Everything one scenario's pipeline produced."""
+
+    name: str
+    root: Path
+    ws: Path
+    truth: dict[str, Any]
+    results: dict[str, Any] = field(default_factory=dict)   # step -> click Result
+    csvs: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    headers: dict[str, list[str]] = field(default_factory=dict)
+    raw_csv: dict[str, str] = field(default_factory=dict)
+    search: dict[str, Any] = field(default_factory=dict)
+    after_review: dict[str, Any] = field(default_factory=dict)
+
+    # -- truth helpers --
+    @property
+    def persons(self) -> dict[str, dict[str, Any]]:
+        return self.truth["persons"]
+
+    def key_person(self) -> dict[str, str]:
+        """record_key -> person_id, from the links export."""
+        return {f"{r['source']}:{r['record_id'].removeprefix(chr(39))}": r["person_id"]
+                for r in self.csvs["links"]}
+
+    def pid(self, who: str) -> set[str]:
+        kp = self.key_person()
+        return {kp.get(k, "<missing>") for k in self.persons[who]["records"]}
+
+    def one_pid(self, who: str) -> str:
+        pids = self.pid(who)
+        assert len(pids) == 1, f"{self.name}: {who}'s records are split over {sorted(pids)}"
+        return pids.pop()
+
+    def query(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        # same configuration as the CLI's own (in-process) connections, which stay open
+        con = duckdb.connect(str(self.ws / "warehouse.duckdb"))
+        try:
+            return con.execute(sql, params or []).fetchall()
+        finally:
+            con.close()
+
+
+def _read_csv(text: str) -> tuple[list[str], list[dict[str, str]]]:
+    rows = list(csv.reader(io.StringIO(text)))
+    header = rows[0] if rows else []
+    return header, [dict(zip(header, r, strict=True)) for r in rows[1:]]
+
+
+def _invoke(runner: CliRunner, args: list[str]) -> Any:
+    return runner.invoke(app, args, catch_exceptions=True)
+
+
+def _pipeline(name: str, tmp: Path) -> Run:
+    root = tmp / name
+    shutil.copytree(DATA / name, root)
+    truth = yaml.safe_load((root / "truth.yaml").read_text(encoding="utf-8"))
+    run = Run(name, root, tmp / f"{name}-ws", truth)
+    w = ["--workspace", str(run.ws)]
+    as_of = str(truth["as_of"])
+    runner = CliRunner()
+    specs = sorted(str(p) for p in root.glob("*.yaml") if p.name != "truth.yaml")
+    steps: list[tuple[str, list[str]]] = [
+        ("ingest", ["ingest", *specs, "--quiet", *w]),
+        ("ingest_again", ["ingest", *specs, "--quiet", *w]),
+        ("sources", ["sources", *w]),
+        ("quarantine", ["quarantine", "--full", *w]),
+        ("resolve", ["resolve", *w]),
+        ("export_links", ["export", "links", "--out", str(tmp / f"{name}-links.csv"), *w]),
+        ("score", ["score", "--as-of", as_of, *w]),
+        ("leads", ["leads", *w]),
+        ("leads_csv", ["leads", "--format", "csv", "--top", "1000", *w]),
+        ("export_leads", ["export", "leads", "--out", str(tmp / f"{name}-leads.csv"), *w]),
+        ("export_eligibility", ["export", "eligibility", "--out",
+                                str(tmp / f"{name}-eligibility.csv"), *w]),
+        ("departures", ["departures", "--as-of", as_of, *w]),
+    ]
+    for step, args in steps:
+        run.results[step] = _invoke(runner, args)
+    for q in truth.get("search", {}):
+        run.search[q] = _invoke(runner, ["search", q, "--format", "json", *w])
+    run.results["audit_verify"] = _invoke(runner, ["audit", "verify", *w])
+    for key in ("links", "leads", "eligibility"):
+        p = tmp / f"{name}-{key}.csv"
+        if p.exists():
+            run.raw_csv[key] = p.read_text(encoding="utf-8")
+            run.headers[key], run.csvs[key] = _read_csv(run.raw_csv[key])
+    if run.results["leads_csv"].exit_code == 0:
+        run.raw_csv["leads_stdout"] = run.results["leads_csv"].stdout
+    # Phase 2: a reviewer says the twins are different people; the next run must honour it.
+    if truth.get("twins") and "links" in run.csvs:
+        run.after_review = _review_twins(run, runner, w, as_of, tmp)
+    return run
+
+
+def _review_twins(run: Run, runner: CliRunner, w: list[str], as_of: str, tmp: Path
+                  ) -> dict[str, Any]:
+    out: dict[str, Any] = {"decided": []}
+    twin_keys = {k for pair in run.truth["twins"] for who in pair
+                 for k in run.persons[who]["records"]}
+    owner = {k: who for who, p in run.persons.items() for k in p["records"]}
+    rows = run.query("select review_id, record_key_l, record_key_r from identity_review "
+                     "where status = 'open'")
+    for rid, left, right in rows:
+        if left in twin_keys and right in twin_keys and owner[left] != owner[right]:
+            res = _invoke(runner, ["review", "decide", rid, "different", "--reason",
+                                   "twins: different A-numbers and first names", *w])
+            out["decided"].append((rid, res.exit_code, res.output[-300:]))
+    out["resolve"] = _invoke(runner, ["resolve", *w])
+    links = tmp / f"{run.name}-links2.csv"
+    out["export_links"] = _invoke(runner, ["export", "links", "--out", str(links), *w])
+    out["score"] = _invoke(runner, ["score", "--as-of", as_of, *w])
+    elig = tmp / f"{run.name}-eligibility2.csv"
+    out["export_eligibility"] = _invoke(runner, ["export", "eligibility", "--out", str(elig),
+                                                 *w])
+    out["audit_verify"] = _invoke(runner, ["audit", "verify", *w])
+    if links.exists():
+        out["links"] = _read_csv(links.read_text(encoding="utf-8"))[1]
+    if elig.exists():
+        out["eligibility"] = _read_csv(elig.read_text(encoding="utf-8"))[1]
+    return out
+
+
+@pytest.fixture(scope="module", params=SCENARIOS)
+def run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Run:
+    return _pipeline(request.param, tmp_path_factory.mktemp("e2e"))
+
+
+def _eligible(rows: list[dict[str, str]]) -> dict[str, bool]:
+    out: dict[str, bool] = {}
+    for r in rows:
+        out[r["person_id"]] = r["eligible"].strip().lower() in ("true", "1", "yes")
+    return out
+
+
+def _verdicts(rows: list[dict[str, str]]) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for r in rows:
+        out.setdefault(r["person_id"], {})[r["gate"]] = r["verdict"]
+    return out
+
+
+# ------------------------------------------------------------------------------------------
+# every command of the contract
+# ------------------------------------------------------------------------------------------
+def test_every_step_exits_zero(run: Run) -> None:
+    bad = {s: (r.exit_code, (r.output or "")[-400:], repr(r.exception))
+           for s, r in run.results.items() if r.exit_code != 0}
+    bad.update({f"search {q!r}": (r.exit_code, (r.output or "")[-400:])
+                for q, r in run.search.items() if r.exit_code != 0})
+    assert not bad, bad
+
+
+def test_export_columns(run: Run) -> None:
+    for key, cols in (("links", ["source", "record_id", "person_id", "match_probability"]),
+                      ("leads", ["person_id", "priority_score", "confidence", "address"]),
+                      ("eligibility", ["person_id", "eligible", "gate", "verdict"])):
+        assert key in run.headers, f"export {key} wrote no file"
+        missing = [c for c in cols if c not in run.headers[key]]
+        assert not missing, f"export {key} lacks {missing}: {run.headers[key]}"
+
+
+# ------------------------------------------------------------------------------------------
+# ingest: reconciliation, quarantine, idempotence, data-quality issues
+# ------------------------------------------------------------------------------------------
+def test_reconciliation(run: Run) -> None:
+    got = {s: (r, a, q) for s, r, a, q in run.query(
+        "select source, rows_read, rows_accepted, rows_quarantined from batches "
+        "where status = 'committed'")}
+    for source, (read, acc, quar) in run.truth["reconcile"].items():
+        assert got.get(source) == (read, acc, quar), (source, got.get(source))
+        assert read == acc + quar
+    q = dict(run.query("select source, count(*) from quarantine group by 1"))
+    for source, (_, _, quar) in run.truth["reconcile"].items():
+        assert q.get(source, 0) == quar, (source, q)
+    # every quarantined row has a reason and its raw row
+    assert not run.query("select * from quarantine where reason is null or raw is null")
+
+
+def test_ingest_again_is_a_noop(run: Run) -> None:
+    assert run.query("select count(*) from batches")[0][0] == len(run.truth["reconcile"])
+    assert "unchanged" in run.results["ingest_again"].stdout
+
+
+def test_sources_and_quarantine_list_everything(run: Run) -> None:
+    out = run.results["sources"].stdout
+    for source in run.truth["reconcile"]:
+        assert source in out
+    qout = run.results["quarantine"].stdout
+    for source, (_, _, quar) in run.truth["reconcile"].items():
+        if quar:
+            assert source in qout.replace("\n", "") or any(
+                b in qout for b in (f"{source}-b1",)), (source, qout[:500])
+
+
+def test_every_record_accounted_for(run: Run) -> None:
+    """Each truth record is a current record; every current person record is in the truth."""
+    keys = {k for (k,) in run.query("select record_key from current_records")}
+    truth_keys = {k for p in run.persons.values() for k in p["records"]}
+    assert truth_keys <= keys, sorted(truth_keys - keys)
+    assert keys <= truth_keys, sorted(keys - truth_keys)
+
+
+def test_data_quality_issues_kept(run: Run) -> None:
+    for key, fields in run.truth.get("dq_issues", {}).items():
+        rows = run.query("select dq_issues::varchar from current_records where record_key = ?",
+                         [key])
+        assert rows, key
+        issues = json.loads(rows[0][0])
+        assert {i["field"] for i in issues} >= set(fields), issues
+
+
+# ------------------------------------------------------------------------------------------
+# identity resolution
+# ------------------------------------------------------------------------------------------
+def test_links_cover_every_record(run: Run) -> None:
+    kp = run.key_person()
+    truth_keys = {k for p in run.persons.values() for k in p["records"]}
+    assert truth_keys <= set(kp), sorted(truth_keys - set(kp))
+
+
+def test_same_person_records_share_a_person_id(run: Run) -> None:
+    split = {who: sorted(run.pid(who)) for who in run.persons if len(run.pid(who)) != 1}
+    assert not split, f"true persons split over several person ids: {split}"
+
+
+def test_different_people_never_share_a_person_id(run: Run) -> None:
+    seen: dict[str, str] = {}
+    merged = []
+    for who in run.persons:
+        for pid in run.pid(who):
+            if pid in seen and seen[pid] != who:
+                merged.append((seen[pid], who, pid))
+            seen[pid] = who
+    assert not merged, f"different people merged: {merged}"
+
+
+# ------------------------------------------------------------------------------------------
+# eligibility and leads
+# ------------------------------------------------------------------------------------------
+def test_no_ineligible_person_is_eligible_or_gets_a_lead(run: Run) -> None:
+    elig = _eligible(run.csvs["eligibility"])
+    leads = {r["person_id"] for r in run.csvs["leads"]}
+    wrong = []
+    for who, p in run.persons.items():
+        if p["eligible"] and not p.get("needs_identity_review"):
+            continue
+        for pid in run.pid(who):
+            if elig.get(pid) or pid in leads:
+                wrong.append((who, pid, elig.get(pid), pid in leads))
+    assert not wrong, f"lead / eligibility for a person who must not have one: {wrong}"
+    # every lead is an eligible person of the run
+    assert leads <= {pid for pid, e in elig.items() if e}
+
+
+def test_blocking_gates(run: Run) -> None:
+    verdicts = _verdicts(run.csvs["eligibility"])
+    for who, p in run.persons.items():
+        pid = run.one_pid(who)
+        assert set(verdicts.get(pid, {})) == set(GATES), (who, verdicts.get(pid))
+        for gate in p.get("blocked_by", []):
+            assert verdicts[pid][gate] in ("fail", "needs_review"), (who, gate, verdicts[pid])
+
+
+def test_truly_eligible_persons_are_eligible_with_a_lead(run: Run) -> None:
+    elig = _eligible(run.csvs["eligibility"])
+    leads = {r["person_id"] for r in run.csvs["leads"]}
+    missed = [(who, run.one_pid(who)) for who, p in run.persons.items()
+              if p["eligible"] and not p.get("needs_identity_review")
+              and not (elig.get(run.one_pid(who)) and run.one_pid(who) in leads)]
+    assert not missed, f"eligible persons without a lead: {missed}"
+
+
+def test_twins_wait_for_human_review(run: Run) -> None:
+    """Twins are uncertain until a reviewer decides: never eligible before that."""
+    verdicts = _verdicts(run.csvs["eligibility"])
+    for who, p in run.persons.items():
+        if p.get("needs_identity_review"):
+            assert verdicts[run.one_pid(who)]["identity_confidence"] == "needs_review", who
+
+
+def test_review_decision_makes_the_twin_eligible(run: Run) -> None:
+    if not run.truth.get("twins"):
+        pytest.skip("no twins in this scenario")
+    ar = run.after_review
+    assert ar["decided"], "no open review item between the twins"
+    assert all(code == 0 for _, code, _ in ar["decided"]), ar["decided"]
+    for step in ("resolve", "export_links", "score", "export_eligibility", "audit_verify"):
+        assert ar[step].exit_code == 0, (step, ar[step].output[-400:])
+    kp = {f"{r['source']}:{r['record_id'].removeprefix(chr(39))}": r["person_id"]
+          for r in ar["links"]}
+    elig = _eligible(ar["eligibility"])
+    for a, b in run.truth["twins"]:
+        pa_ = {kp[k] for k in run.persons[a]["records"]}
+        pb = {kp[k] for k in run.persons[b]["records"]}
+        assert len(pa_) == 1 and len(pb) == 1 and pa_ != pb, (a, pa_, b, pb)
+        for who, pids in ((a, pa_), (b, pb)):
+            assert elig[next(iter(pids))] == run.persons[who]["eligible"], who
+
+
+def test_lead_flags(run: Run) -> None:
+    by_pid = {r["person_id"]: set(filter(None, r["flags"].split(";")))
+              for r in run.csvs["leads"]}
+    for who, flags in run.truth.get("flags", {}).items():
+        pid = run.one_pid(who)
+        assert pid in by_pid, f"{who} has no lead"
+        assert set(flags) <= by_pid[pid], (who, by_pid[pid])
+
+
+def test_leads_best_first_and_explained(run: Run) -> None:
+    scores = [float(r["priority_score"]) for r in run.csvs["leads"]]
+    assert scores == sorted(scores, reverse=True)
+    for r in run.csvs["leads"]:
+        assert r["contributions"], r
+        assert 0 <= float(r["confidence"]) <= 100
+
+
+# ------------------------------------------------------------------------------------------
+# departures, search, audit
+# ------------------------------------------------------------------------------------------
+def test_departures(run: Run) -> None:
+    got = dict(run.query("select person_id, status from departure_status"))
+    want = {run.one_pid(who): status for who, status in run.truth["departures"].items()}
+    assert got == want
+
+
+def test_search_json_finds_the_person(run: Run) -> None:
+    for q, who in run.truth.get("search", {}).items():
+        res = run.search[q]
+        assert res.exit_code == 0, (q, res.output[-300:])
+        hits = json.loads(res.stdout)
+        hits = hits if isinstance(hits, list) else hits.get("results", [])
+        assert hits, f"search {q!r} found nothing"
+        assert hits[0]["person_id"] == run.one_pid(who), (q, [h["person_id"] for h in hits])
+
+
+def test_audit_verifies_and_records_exports(run: Run) -> None:
+    assert run.results["audit_verify"].exit_code == 0
+    text = (run.results["audit_verify"].stdout or "").lower()
+    assert "fail" not in text or "0 fail" in text, text
+
+
+# ------------------------------------------------------------------------------------------
+# CSV injection
+# ------------------------------------------------------------------------------------------
+def _dangerous_cells(text: str) -> list[str]:
+    bad = []
+    for row in csv.reader(io.StringIO(text)):
+        for cell in row:
+            if cell[:1] in ("=", "+", "@", "\t", "\r"):
+                bad.append(cell)
+            elif cell[:1] == "-":
+                try:
+                    float(cell)
+                except ValueError:
+                    bad.append(cell)
+    return bad
+
+
+def test_csv_exports_neutralise_formulas(run: Run) -> None:
+    for key, text in run.raw_csv.items():
+        assert not _dangerous_cells(text), (key, _dangerous_cells(text))
+    if run.name == "latin1_csv":
+        ids = [r["record_id"] for r in run.csvs["links"]]
+        assert "'=2+3" in ids, "the formula-like record id is missing or not neutralised"
+
+
+# ------------------------------------------------------------------------------------------
+# the installed console script
+# ------------------------------------------------------------------------------------------
+def test_console_script_bad_spec_and_ingest(tmp_path: Path) -> None:
+    exe = Path(sys.prefix) / "bin" / "casegraph"
+    if not exe.exists():
+        pytest.skip("console script not installed")
+    root = tmp_path / "src"
+    shutil.copytree(DATA / "jsonl_nested", root)
+    bad = root / "bad.yaml"
+    bad.write_text("source: x\nkind: removal_order\npath: court.jsonl\nrecord_id: case.no\n"
+                   "fields:\n  order_date: case.order.date\n  birthdate: respondent.dob\n",
+                   encoding="utf-8")
+    env = {**os.environ, "COLUMNS": "200"}
+    ws = tmp_path / "ws"
+    p = subprocess.run([str(exe), "ingest", str(bad), "--workspace", str(ws)],
+                       capture_output=True, text=True, env=env, timeout=120)
+    assert p.returncode == 2, p.stderr
+    assert "bad.yaml" in p.stderr and "fields.birthdate" in p.stderr, p.stderr
+    if (ws / "warehouse.duckdb").exists():   # nothing written before the spec is checked
+        con = duckdb.connect(str(ws / "warehouse.duckdb"), read_only=True)
+        try:
+            tables = {t for (t,) in con.execute("select table_name from "
+                                                "information_schema.tables").fetchall()}
+            assert "batches" not in tables or not con.execute(
+                "select count(*) from batches").fetchall()[0][0]
+        finally:
+            con.close()
+    p = subprocess.run([str(exe), "ingest", str(root / "court.yaml"), "--quiet",
+                        "--workspace", str(ws)], capture_output=True, text=True, env=env,
+                       timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert "court_docket" in p.stdout
