@@ -6,9 +6,9 @@ import warnings
 
 import pytest
 import schemathesis
-from fastapi.routing import APIRoute
 from hypothesis import HealthCheck, given, settings
 
+from casegraph.api.app import all_routes
 from casegraph.api.app import route_permission as _permission_of
 from casegraph.governance.permissions import ROLES, allowed
 from casegraph.store.testing import bearer
@@ -65,11 +65,7 @@ def test_no_server_errors_on_any_operation(sqlite_app) -> None:
     tokens = {role: client.post("/api/auth/login", json={"username": name,
                                                          "password": PASSWORD}).json()["token"]
               for role, name in ROLE_USERS.items()}
-    perms = {}
-    for r in app.routes:
-        if isinstance(r, APIRoute):
-            for m in r.methods:
-                perms[(m, r.path)] = _permission_of(r)
+    perms = {(m, p): _permission_of(r) for m, p, r in all_routes(app)}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         schema = schemathesis.openapi.from_asgi("/api/openapi.json", app)

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 
 from casegraph import __version__ as _version
 from casegraph.api import errors
-from casegraph.api.middleware import BodySizeLimit, SecurityHeaders
+from casegraph.api.middleware import AuditContext, BodySizeLimit, SecurityHeaders
 from casegraph.api.routes import admin, auth, cases, departures, leads, logistics, persons, review
 from casegraph.api.schemas import Health
 from casegraph.governance.config import governance_config
@@ -28,6 +28,28 @@ PUBLIC_PATHS = frozenset({"/api/health", "/api/auth/login", "/api/openapi.json",
                           "/api/docs/oauth2-redirect", "/api/redoc"})
 #: Routes any logged-in user may call.
 AUTHENTICATED_PATHS = frozenset({"/api/auth/logout", "/api/auth/me"})
+
+
+def all_routes(app: FastAPI) -> list[tuple[str, str, Any]]:
+    """(method, full path, APIRoute) of every API route and web page of ``app``.
+
+    FastAPI >= 0.16x keeps included routers lazily (``_IncludedRouter``); this flattens them
+    the way the OpenAPI generator does, so security tests see every route.
+    """
+    from fastapi.routing import APIRoute
+
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # older FastAPI: include_router copies the routes
+        contexts = [(r, getattr(r, "path", "")) for r in app.routes]
+    else:
+        contexts = [(rc.original_route, rc.path) for rc in iter_route_contexts(app.router.routes)]
+    out = []
+    for route, path in contexts:
+        if isinstance(route, APIRoute):
+            for m in sorted(route.methods - {"HEAD"}):
+                out.append((m, path or route.path, route))
+    return out
 
 
 def route_permission(route: Any) -> str | None:
@@ -73,6 +95,7 @@ def create_app(ws: Workspace | str | Path) -> FastAPI:
             log.warning("web UI not loaded: %s", e)
     else:
         app.include_router(web_router)
+    app.add_middleware(AuditContext)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(BodySizeLimit, max_bytes=governance_config(ws).max_request_bytes)
     return app

@@ -102,3 +102,25 @@ class SecurityHeaders:
             await send(msg)
 
         await self.app(scope, receive, with_headers)
+
+
+class AuditContext:
+    """Count the audit events each request appends (see ``governance.audit.events_in_request``)
+    so that a request failing before any event is still audited by the error handlers."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        from casegraph.governance.audit import events_in_request
+
+        counter = [0]
+        scope.setdefault("state", {})["audit_counter"] = counter
+        token = events_in_request.set(counter)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            events_in_request.reset(token)

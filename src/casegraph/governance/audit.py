@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,10 @@ from casegraph.store.db import get_engine, now_iso, session_scope
 from casegraph.store.models import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
+
+#: Set by the API per request (a one-element list): how many events the request appended.
+#: The API's error handlers use it to audit requests that failed before any event.
+events_in_request: ContextVar[list[int] | None] = ContextVar("events_in_request", default=None)
 
 
 def _canonical_json(value: Any) -> str:
@@ -75,6 +80,9 @@ def append_event(session: Session, *, actor: str, role: str, action: str,
     session.flush()
     session.execute(update(AuditHead).where(AuditHead.id == 1)
                     .values(last_seq=seq, last_hash=h))
+    counter = events_in_request.get()
+    if counter is not None:
+        counter[0] += 1
     return seq
 
 
