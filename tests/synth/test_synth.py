@@ -408,7 +408,9 @@ def test_nobody_is_seen_at_home_after_a_verified_departure(agency) -> None:
              for r in _csv(out / "truth" / "records.csv")}
     checked = 0
     for s in _specs(out):
-        date_field = {"location": "observed_on", "encounter": "encounter_date"}.get(s["kind"])
+        date_field = {"location": "observed_on", "encounter": "encounter_date",
+                      "conviction": "conviction_date",
+                      "detention": "book_in_date"}.get(s["kind"])
         if not date_field:
             continue
         m = s["fields"][date_field]

@@ -383,7 +383,8 @@ def _bookings_frame(pop: Population, rng: np.random.Generator) -> dict[str, np.n
     off = rng.choice(len(OFFENSES), size=len(p), p=(w := OFFENSES[:, 4].astype(float)) / w.sum())
     convicted = rng.random(len(p)) < 0.55
     conv_date = when + days(rng.integers(20, 300, len(p)))
-    convicted &= conv_date <= asof - days(1)
+    # convicted before leaving the country or entering immigration custody
+    convicted &= conv_date <= np.minimum(asof - days(1), pop.facts["last_seen"][p] - days(1))
     recent = when > asof - days(120)
     status = np.where(convicted, "convicted", np.where(recent & (rng.random(len(p)) < 0.7),
                                                         "pending", "dismissed"))

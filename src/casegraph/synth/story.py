@@ -511,18 +511,20 @@ def _legal_story(pop: Population, rng: np.random.Generator) -> dict[str, np.ndar
     past_in = dep - days(_uniform_days(rng, 10, 120, n))
     f["past_book_in"] = np.where(removed, past_in, NAT)
     f["past_book_out"] = np.where(removed, dep, NAT)
-    # others with an earlier, ended detention (released on bond)
-    released = (~custody & ~removed & (rng.random(n) < 0.06))
-    rel_in = before_asof(200, 3000)
-    rel_in = np.maximum(rel_in, pop.addr_from[:, 0])
-    rel_in = np.minimum(rel_in, asof - days(120))
-    f["past_book_in"] = np.where(released, rel_in, f["past_book_in"])
-    f["past_book_out"] = np.where(released, rel_in + days(_uniform_days(rng, 3, 90, n)),
-                                  f["past_book_out"])
+    # the last day a person can appear in the country's records
     seen = np.full(n, asof)
     seen = np.where(off, np.minimum(seen, f["departure_date"]), seen)
     seen = np.where(custody, np.minimum(seen, f["book_in"]), seen)
     f["last_seen"] = seen
+    # others with an earlier, ended detention (released on bond), before they left
+    rel_in = before_asof(200, 3000)
+    rel_in = np.maximum(rel_in, pop.addr_from[:, 0])
+    rel_in = np.minimum(rel_in, np.minimum(asof - days(120), seen - days(100)))
+    rel_out = rel_in + days(_uniform_days(rng, 3, 90, n))
+    released = (~custody & ~removed & (rng.random(n) < 0.06) & (rel_in >= pop.addr_from[:, 0])
+                & (rel_out < seen))
+    f["past_book_in"] = np.where(released, rel_in, f["past_book_in"])
+    f["past_book_out"] = np.where(released, rel_out, f["past_book_out"])
     return f
 
 
