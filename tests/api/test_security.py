@@ -246,3 +246,23 @@ def test_nul_and_control_characters_in_every_string_parameter(app, client, token
         if r.status_code >= 500:
             problems.append(f"login {name!r}: {r.status_code}")
     assert not problems, "\n".join(problems)
+
+
+#: Web pages anyone may open (login, static assets, redirects to them).
+WEB_PUBLIC = {("GET", "/ui/static/{path:path}"), ("GET", "/"), ("GET", "/login"),
+              ("GET", "/ui"), ("GET", "/ui/"), ("GET", "/ui/login"), ("POST", "/ui/login"),
+              ("POST", "/ui/logout")}
+
+
+def test_web_pages_refuse_anonymous_users(app, client) -> None:
+    problems = []
+    for method, path, _ in all_routes(app):
+        if path.startswith("/api") or (method, path) in WEB_PUBLIC:
+            continue
+        url = re.sub(r"\{[^}]+\}", "X-000000", path)
+        r = client.request(method, url, headers={"accept": "text/html"},
+                           follow_redirects=False)
+        if r.status_code < 300 or (r.status_code in (301, 302, 303, 307)
+                                   and "login" not in r.headers.get("location", "")):
+            problems.append(f"{method} {path}: {r.status_code}")
+    assert not problems, problems
