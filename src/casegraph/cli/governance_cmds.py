@@ -287,6 +287,10 @@ def retention_apply(
         console.print(t)
         console.print(f"{'would purge' if dry_run else 'purged'} {rep.total} record versions "
                       f"({len(rep.record_keys)} records); audited")
+        if rep.total and not dry_run:
+            console.print("persons and the search index still hold values derived from the "
+                          "purged records: run `casegraph resolve` and `casegraph search "
+                          "reindex` (or the next scheduled pipeline run) to drop them")
 
 
 @retention_app.command("show")

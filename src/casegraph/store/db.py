@@ -168,6 +168,9 @@ def ensure_schema(engine: Engine) -> None:
             return
         with engine.begin() as conn:
             command.upgrade(_alembic_config(conn), "head")
+    if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
+        with contextlib.suppress(OSError):  # password hashes and the audit log: owner only
+            os.chmod(engine.url.database, 0o600)
 
 
 def sessionmaker_for(ws_or_url: Any) -> sessionmaker[Session]:
