@@ -47,11 +47,11 @@ select pr.person_id as person_id,
   list_distinct(flatten(list([r.full_name_norm,
       nullif(concat_ws(' ', r.given_name_norm, r.middle_name_norm, r.family_name_norm), '')])))
       as names_norm,
-  list(distinct cast(r.birth_date as varchar)) filter (where r.birth_date is not null) as dobs,
+  list_distinct(list(cast(r.birth_date as varchar))) as dobs,
   {ident_aggs},
-  list(distinct r.locality) filter (where r.locality is not null) as localities_raw,
-  list(distinct r.locality_norm) filter (where r.locality_norm is not null) as localities,
-  list(distinct upper(r.nationality)) filter (where r.nationality is not null) as nats
+  list_distinct(list(r.locality)) as localities_raw,
+  list_distinct(list(r.locality_norm)) as localities,
+  list_distinct(list(upper(r.nationality))) as nats
 from person_records pr join current_records r on r.record_key = pr.record_key
 {where}
 group by pr.person_id
@@ -140,7 +140,7 @@ def documents_sql(ws: Workspace, *, filtered: bool) -> str:
     nat = f"upper({pc('nationality')})"
     if has_links:
         aggs = ",\n  ".join(
-            f"list(distinct r.{col}) filter (where r.{col} is not null) as id_{f}"
+            f"list_distinct(list(r.{col})) as id_{f}"
             for f, col in IDENTIFIER_FIELDS.items())
         awhere = "where list_contains(?, pr.person_id)" if filtered else ""
         agg = _AGG_SQL.format(ident_aggs=aggs, where=awhere, aliases=_ALIASES.format(
