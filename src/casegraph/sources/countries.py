@@ -55,6 +55,70 @@ _ALIASES = {
     "cambodian": "KH", "laotian": "LA", "mongolian": "MN", "israeli": "IL",
     "palestinian": "PS", "moroccan": "MA", "algerian": "DZ", "tunisian": "TN",
     "libyan": "LY",
+    # official long forms ("Korea, Republic of"), abbreviations
+    "korea republic of": "KR", "rep of korea": "KR", "rok": "KR", "dprk": "KP",
+    "korea democratic people s republic of": "KP", "prc": "CN",
+    "people s republic of china": "CN", "drc": "CD", "congo democratic republic of the": "CD",
+    "congo kinshasa": "CD", "congo brazzaville": "CG", "dominican rep": "DO",
+    "uae": "AE", "ksa": "SA", "lao pdr": "LA", "russia": "RU", "micronesia": "FM",
+    "turkiye": "TR", "salvador": "SV",
+}
+
+#: Country names as agencies abroad and consulates write them (Spanish, French, Portuguese,
+#: German, Haitian Creole, Arabic transliterations and the countries' own names). A name
+#: that is an English name of another country is never listed here.
+_ENDONYMS = {
+    # Spanish
+    "mejico": "MX", "estados unidos": "US", "eeuu": "US", "ee uu": "US",
+    "estados unidos de america": "US", "estados unidos mexicanos": "MX",
+    "espana": "ES", "alemania": "DE", "francia": "FR", "italia": "IT", "inglaterra": "GB",
+    "reino unido": "GB", "paises bajos": "NL", "belgica": "BE", "suiza": "CH", "suecia": "SE",
+    "rusia": "RU", "ucrania": "UA", "polonia": "PL", "rumania": "RO", "turquia": "TR",
+    "republica dominicana": "DO", "rep dominicana": "DO", "haiti": "HT", "peru": "PE",
+    "brasil": "BR", "panama": "PA", "canada": "CA", "belice": "BZ", "jamaica": "JM",
+    "trinidad y tobago": "TT", "guayana": "GY", "surinam": "SR", "marruecos": "MA",
+    "argelia": "DZ", "egipto": "EG", "siria": "SY", "libano": "LB", "irak": "IQ",
+    "iran": "IR", "afganistan": "AF", "pakistan": "PK", "bangladesh": "BD",
+    "filipinas": "PH", "japon": "JP", "corea del sur": "KR", "corea del norte": "KP",
+    "china": "CN", "tailandia": "TH", "camboya": "KH", "etiopia": "ET", "somalia": "SO",
+    "sudafrica": "ZA", "nigeria": "NG", "senegal": "SN", "camerun": "CM",
+    "republica checa": "CZ", "chequia": "CZ", "hungria": "HU", "grecia": "GR",
+    # French
+    "mexique": "MX", "etats unis": "US", "etats unis d amerique": "US", "espagne": "ES",
+    "allemagne": "DE", "italie": "IT", "angleterre": "GB", "royaume uni": "GB",
+    "pays bas": "NL", "belgique": "BE", "suisse": "CH", "suede": "SE", "russie": "RU",
+    "pologne": "PL", "roumanie": "RO", "turquie": "TR", "republique dominicaine": "DO",
+    "bresil": "BR", "perou": "PE", "colombie": "CO", "equateur": "EC", "bolivie": "BO",
+    "venezuela": "VE", "chili": "CL", "argentine": "AR", "cuba": "CU", "jamaique": "JM",
+    "guyane": "GY", "maroc": "MA", "algerie": "DZ", "tunisie": "TN", "libye": "LY",
+    "egypte": "EG", "syrie": "SY", "liban": "LB", "jordanie": "JO",
+    "afghanistan": "AF", "chine": "CN", "coree du sud": "KR",
+    "coree du nord": "KP", "inde": "IN", "ethiopie": "ET", "erythree": "ER", "somalie": "SO",
+    "soudan": "SD", "tchad": "TD", "cameroun": "CM", "republique democratique du congo": "CD",
+    "rdc": "CD", "cote divoire": "CI", "guinee": "GN", "mauritanie": "MR",
+    "hongrie": "HU", "tchequie": "CZ", "republique tcheque": "CZ", "grece": "GR",
+    # Haitian Creole, Portuguese, German, own names
+    "ayiti": "HT", "dayiti": "HT", "etazini": "US", "meksik": "MX",
+    "estados unidos da america": "US", "mexico": "MX", "espanha": "ES",
+    "alemanha": "DE", "franca": "FR", "cabo verde": "CV", "mocambique": "MZ",
+    "guine bissau": "GW", "deutschland": "DE", "osterreich": "AT", "schweiz": "CH",
+    "vereinigte staaten": "US", "turkei": "TR", "russland": "RU", "polen": "PL",
+    "tschechien": "CZ", "ungarn": "HU", "rumanien": "RO", "griechenland": "GR",
+    "spanien": "ES", "italien": "IT", "frankreich": "FR", "agypten": "EG", "syrien": "SY",
+    "polska": "PL", "cesko": "CZ", "ceska republika": "CZ", "slovensko": "SK",
+    "magyarorszag": "HU", "romania": "RO", "moldova": "MD", "ukraina": "UA",
+    "rossiya": "RU", "rossiia": "RU", "belarus": "BY", "srbija": "RS", "hrvatska": "HR",
+    "shqiperia": "AL", "sakartvelo": "GE", "hayastan": "AM", "turkiye cumhuriyeti": "TR",
+    "ellada": "GR", "nederland": "NL", "belgie": "BE", "sverige": "SE", "norge": "NO",
+    "danmark": "DK", "suomi": "FI", "eire": "IE", "viet nam": "VN", "zhongguo": "CN",
+    "nihon": "JP", "nippon": "JP", "hanguk": "KR", "bharat": "IN", "pilipinas": "PH",
+    "misr": "EG", "al maghrib": "MA", "al jazair": "DZ", "tunis": "TN", "suriya": "SY",
+    "lubnan": "LB", "al iraq": "IQ", "al urdun": "JO", "al yaman": "YE", "soomaaliya": "SO",
+    "ityopya": "ET", "ertra": "ER",
+    # other scripts
+    "россия": "RU", "україна": "UA", "беларусь": "BY", "中国": "CN", "中华人民共和国": "CN",
+    "日本": "JP", "대한민국": "KR", "한국": "KR", "việt nam": "VN", "مصر": "EG",
+    "سوريا": "SY", "العراق": "IQ", "المغرب": "MA", "ایران": "IR", "افغانستان": "AF",
 }
 
 
@@ -77,6 +141,8 @@ def country_lookup() -> dict[str, str | None]:
                     out.setdefault(k, a2)
     for k, v in _ALIASES.items():
         out[normalise_text(k) or k] = v
+    for k, v in _ENDONYMS.items():
+        out.setdefault(normalise_text(k) or k, v)   # never overrides an English name
     return out
 
 

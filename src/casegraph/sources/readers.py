@@ -20,6 +20,7 @@ import codecs
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -129,8 +130,15 @@ def _clean_header(names: list[str], notices: list[str], fname: str) -> list[str]
     return out
 
 
-def _csv_head(path: Path, spec: SourceSpec) -> tuple[str, str, list[str], str | None]:
-    """(encoding, delimiter, header, encoding notice)."""
+_EXCEL_SEP = re.compile(r"^\s*sep=(.)\s*$", re.IGNORECASE)
+
+
+def _csv_head(path: Path, spec: SourceSpec) -> tuple[str, str, list[str], str | None, int]:
+    """(encoding, delimiter, header, encoding notice, extra lines to skip before the header).
+
+    Excel's ``sep=;`` first line (written by European exports so that Excel splits the
+    columns) names the delimiter and is skipped.
+    """
     enc, notice = detect_encoding(path, spec.encoding)
     with path.open("rb") as fh:
         raw = fh.read(HEAD_BYTES)
@@ -144,7 +152,15 @@ def _csv_head(path: Path, spec: SourceSpec) -> tuple[str, str, list[str], str | 
             raise ReadError(f"{path}: fewer than skip_rows={spec.skip_rows} lines")
         text = parts[-1]
     first_line = text.split("\n", 1)[0]
-    delim = spec.delimiter or _sniff_delimiter(first_line)
+    extra = 0
+    sep = _EXCEL_SEP.match(first_line.rstrip("\r"))
+    if sep:
+        extra = 1
+        text = text.split("\n", 1)[1] if "\n" in text else ""
+        first_line = text.split("\n", 1)[0]
+        if not text.strip():
+            raise ReadError(f"{path}: only a 'sep=' line; expected a header row after it")
+    delim = spec.delimiter or (sep.group(1) if sep else _sniff_delimiter(first_line))
     reader = csv.reader(io.StringIO(text), delimiter=delim)
     try:
         header = next(reader)
@@ -152,14 +168,14 @@ def _csv_head(path: Path, spec: SourceSpec) -> tuple[str, str, list[str], str | 
         raise ReadError(f"{path}: cannot read the header row: {e}") from e
     if not any(h.strip() for h in header):
         raise ReadError(f"{path}: the first row is blank; expected a header row")
-    return enc, delim, header, notice
+    return enc, delim, header, notice, extra
 
 
 def read_header(path: Path, spec: SourceSpec) -> list[str]:
     """Column names of a file (cheap: reads the head / schema only)."""
     fmt = spec.file_format
     if fmt == "csv":
-        _, _, header, _ = _csv_head(path, spec)
+        _, _, header, _, _ = _csv_head(path, spec)
         return _clean_header(header, [], path.name)
     if fmt == "parquet":
         import pyarrow.parquet as pq
@@ -175,7 +191,7 @@ def read_header(path: Path, spec: SourceSpec) -> list[str]:
 def read_csv(path: Path, spec: SourceSpec) -> ReadResult:
     import pyarrow.csv as pcsv
 
-    enc, delim, header, notice = _csv_head(path, spec)
+    enc, delim, header, notice, extra = _csv_head(path, spec)
     notices = [notice] if notice else []
     names = _clean_header(header, notices, path.name)
     malformed: list[Malformed] = []
@@ -188,7 +204,8 @@ def read_csv(path: Path, spec: SourceSpec) -> ReadResult:
     try:
         table = pcsv.read_csv(
             path,
-            read_options=pcsv.ReadOptions(column_names=names, skip_rows=1 + spec.skip_rows,
+            read_options=pcsv.ReadOptions(column_names=names,
+                                          skip_rows=1 + spec.skip_rows + extra,
                                           encoding=enc,
                                           block_size=CSV_BLOCK_BYTES),
             parse_options=pcsv.ParseOptions(delimiter=delim, newlines_in_values=True,

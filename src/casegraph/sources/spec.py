@@ -299,13 +299,25 @@ def _check_constants(spec: SourceSpec, path: Path) -> None:
             raise SpecError(path, f"fields.{name}.value", f"{m.value!r}: {problem}")
 
 
+def _fold_column(name: str, *, drop_spaces: bool = False) -> str:
+    """A column name folded for matching: case, NBSP / runs of whitespace, optionally all."""
+    folded = " ".join(name.replace("\ufeff", "").split()).casefold()
+    return folded.replace(" ", "") if drop_spaces else folded
+
+
 def match_column(wanted: str, available: list[str]) -> str | None:
-    """The file column a spec names: exact, else a unique case/space-insensitive match."""
+    """The file column a spec names: exact, else a unique case- and space-insensitive match
+    (``"Fecha Nac."`` finds ``"FECHA  NAC."`` and ``"FechaNac."``)."""
     if wanted in available:
         return wanted
-    fold = wanted.strip().casefold()
-    hits = [c for c in available if c.strip().casefold() == fold]
-    return hits[0] if len(hits) == 1 else None
+    for drop in (False, True):
+        fold = _fold_column(wanted, drop_spaces=drop)
+        hits = [c for c in available if _fold_column(c, drop_spaces=drop) == fold]
+        if len(hits) == 1:
+            return hits[0]
+        if hits:
+            return None   # ambiguous: several columns fold to the same name
+    return None
 
 
 def check_columns(spec: SourceSpec, header: list[str], file: Path) -> dict[str, str]:

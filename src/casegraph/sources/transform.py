@@ -56,6 +56,7 @@ ISSUE_VALUE_CHARS = 200
 
 COUNTRY_FIELDS = ("nationality", "birth_country", "passport_country", "country",
                   "destination_country")
+COORDINATE_FIELDS = ("latitude", "longitude")
 DOCUMENT_FIELDS = ("passport_number", "driver_licence", "fbi_number", "national_id")
 TRUE_WORDS = ("true", "t", "yes", "y", "1")
 FALSE_WORDS = ("false", "f", "no", "n", "0")
@@ -151,6 +152,13 @@ def field_sql(fs: FieldSpec, x: str, formats: list[str] | None = None,
              f"try_cast(regexp_replace({num}, '\\.0*$', '') AS BIGINT) END")
         return FieldSQL(v, sql_str("not a whole number"))
     if t == FieldType.FLOAT:
+        # Decimal commas (European exports): "40,7128", "1.234,5", "12,5". Three digits after
+        # a lone comma ("1,234") read as thousands, except for coordinates (|lat| <= 90).
+        lone = "'^[+-]?\\d+,\\d+$'" if name in COORDINATE_FIELDS else \
+            "'^[+-]?\\d+,(\\d{1,2}|\\d{4,})$'"
+        num = (f"(CASE WHEN regexp_matches({x}, {lone}) THEN replace({x}, ',', '.') "
+               f"WHEN regexp_matches({x}, '^[+-]?\\d{{1,3}}(\\.\\d{{3}})+,\\d+$') "
+               f"THEN replace(replace({x}, '.', ''), ',', '.') ELSE {num} END)")
         v = f"CASE WHEN isfinite(try_cast({num} AS DOUBLE)) THEN try_cast({num} AS DOUBLE) END"
         return FieldSQL(v, sql_str("not a number"))
     # ---- text ----
