@@ -29,7 +29,9 @@ from typing import Any
 from casegraph.resolve import pipeline
 from casegraph.resolve.baseline import baseline_clusters
 from casegraph.resolve.evaluate import (
-    load_febrl, predicted_from_workspace, score_clusters,
+    load_febrl,
+    predicted_from_workspace,
+    score_clusters,
 )
 from casegraph.workspace import Workspace
 
@@ -121,8 +123,8 @@ def blocking(synth: Path) -> None:
     print(f"records {n:,}")
     print("| rule | marginal pairs | cumulative |\n|---|---|---|")
     for r in recs:
-        print(f"| `{r.blocking_rule}` | {r.marginal_comparison_count:,} | "
-              f"{r.cumulative_comparison_count:,} |")
+        print(f"| `{r['blocking_rule']}` | {r['marginal_comparison_count']:,} | "
+              f"{r['cumulative_comparison_count']:,} |")
     pipeline.KEEP_PAIRS = True
     pipeline.resolve_workspace(ws, full=True, progress=False)
     scored = {(l, r) for l, r in ws.con.execute(

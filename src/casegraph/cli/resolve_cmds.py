@@ -10,8 +10,16 @@ import typer
 from rich.table import Table
 
 from casegraph.cli.common import (
-    PurposeOpt, UserError, WorkspaceOpt, audit_cli, cli_actor, console, export_app,
-    fail_cleanly, open_workspace, write_csv,
+    PurposeOpt,
+    UserError,
+    WorkspaceOpt,
+    audit_cli,
+    cli_actor,
+    console,
+    export_app,
+    fail_cleanly,
+    open_workspace,
+    write_csv,
 )
 
 review_app = typer.Typer(help="The identity review queue: list uncertain links, decide them.",

@@ -57,8 +57,8 @@ def baseline_clusters(ws: Workspace, *, threshold: float = 0.9, seed: int = 42
         for rule in (block_on("given", "family"), block_on("dob")):
             linker.training.estimate_parameters_using_expectation_maximisation(
                 rule, estimate_without_term_frequencies=True)
-    except Exception:  # noqa: BLE001 - baseline: keep whatever was trained
-        pass
+    except Exception as e:  # noqa: BLE001 - baseline: keep whatever was trained
+        logging.getLogger(__name__).info("baseline training stopped early: %s", e)
     preds = linker.inference.predict(threshold_match_probability=0.01, warning_mode="never")
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
         preds, threshold_match_probability=threshold)

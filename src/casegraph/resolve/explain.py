@@ -21,7 +21,6 @@ from casegraph.resolve.prepare import INPUT_TABLE, build_input
 from casegraph.resolve.schema import config
 from casegraph.workspace import Workspace
 
-
 #: the input columns whose values an explanation shows, per comparison
 SHOWN_COLUMNS: dict[str, tuple[str, ...]] = {
     "given_name": ("given_norm",), "family_name": ("family_norm",), "birth_date": ("dob",),

@@ -233,8 +233,8 @@ def blocking_rules() -> list[Any]:
         block_on("dob", "postcode"),
         "l.given_tk = r.family_key and l.dob = r.dob",
         # Jan-1 placeholder dates
-        "l.given_tk = r.given_tk and l.family_key = r.family_key and l.birth_year = r.birth_year"
-        " and (l.birth_md = '0101' or r.birth_md = '0101')",
+        ("l.given_tk = r.given_tk and l.family_key = r.family_key and l.birth_year = r.birth_year"
+         " and (l.birth_md = '0101' or r.birth_md = '0101')"),
         block_on("given_tk", "family_key", "locality"),
         block_on("street_address", "postcode"),
         block_on("given_tk", "family_key", "postcode"),
@@ -243,8 +243,8 @@ def blocking_rules() -> list[Any]:
         f"l.given_tk = r.given_tk and l.family_key = r.family_key and {no_dob} and {rare}",
         f"l.given_tk = r.given_tk and l.family_first = r.family_first and {no_dob} and {rare}",
         f"l.given_tk = r.given_tk and l.family_last = r.family_last and {no_dob} and {rare}",
-        f"l.given_tk = r.family_key and l.family_key = r.given_tk and l.given_tk <> l.family_key"
-        f" and {rare} and (l.birth_year = r.birth_year or {no_dob})",
+        (f"l.given_tk = r.family_key and l.family_key = r.given_tk and l.given_tk <> l.family_key"
+         f" and {rare} and (l.birth_year = r.birth_year or {no_dob})"),
         block_on("phone"),
         block_on("email"),
     ]

@@ -72,7 +72,7 @@ class _Phases:
         self.task = None
         self.total = len(names)
 
-    def __enter__(self) -> _Phases:
+    def __enter__(self) -> _Phases:  # noqa: PYI034
         if self.progress:
             self.progress.start()
             self.task = self.progress.add_task("starting", total=self.total)
@@ -606,7 +606,7 @@ def _run_incremental(ws: Workspace, cfg: ResolveConfig, run_id: str, n: int,
     for l, r in new_decisions:
         touched.update(old_person_of[k] for k in (l, r) if k in old_person_of)
     with ph.phase("score new records"):
-        linker, sdf_all, api = rmodel.make_linker(ws, INPUT_TABLE, str(model_path))
+        linker, _sdf_all, api = rmodel.make_linker(ws, INPUT_TABLE, str(model_path))
         for c in rmodel.TF_COLUMNS:
             linker.table_management.compute_tf_table(c)
         if changed:
