@@ -170,7 +170,7 @@ def apply_anumber_noise(rng: np.random.Generator, a: np.ndarray, missing: float,
     new = (digit + rng.integers(1, 10, n)) % 10
     out[t1] = out[t1] + (new[t1] - digit[t1]) * place[t1]
     t2 = (r >= typo) & (r < typo + transpose)
-    p2 = rng.integers(0, 7, n)
+    p2 = rng.integers(0, 6, n)   # swaps digits p2, p2+1 of the last 7 (length kept)
     pl = 10 ** p2.astype(np.int64)
     d0 = (out // pl) % 10
     d1 = (out // (pl * 10)) % 10
