@@ -31,6 +31,7 @@ from casegraph.sources.normalise import fold_accents, normalise_text
 
 MAX_QUERY_CHARS = 500
 MAX_CLAUSES = 24
+MAX_TOKEN = 40  # tantivy's default tokenizer drops longer tokens
 
 #: Identifier fields of the index -> canonical (ontology) field they come from.
 IDENTIFIER_FIELDS: dict[str, str] = {
@@ -264,7 +265,7 @@ def _free(pq: ParsedQuery, word: str) -> None:
         return
     if any(ch.isdigit() for ch in w):
         for form in norm_identifier(None, w)[:2]:
-            if len(form) >= 5:
+            if 5 <= len(form) <= MAX_TOKEN:
                 pq.clauses.append(Clause("ident", form))
         return
     norm = normalise_text(w)
@@ -272,6 +273,8 @@ def _free(pq: ParsedQuery, word: str) -> None:
         return
     raw_toks = fold_raw_tokens(w)
     for i, tok in enumerate(norm.split()):
+        if len(tok) > MAX_TOKEN:  # the index drops such tokens: nothing could match
+            continue
         raw = raw_toks[i] if len(raw_toks) == len(norm.split()) else None
         pq.clauses.append(Clause("name", tok, raw=raw))
 
