@@ -32,7 +32,7 @@ from typer.testing import CliRunner
 from casegraph.cli import app
 
 DATA = Path(__file__).parent / "data"
-SCENARIOS = ("latin1_csv", "parquet_typed", "jsonl_nested")
+SCENARIOS = ("latin1_csv", "parquet_typed", "jsonl_nested", "hard_links")
 GATES = ("final_order", "no_automatic_stay", "no_granted_stay", "no_citizenship_or_status",
          "no_protected_application", "identity_confidence", "not_already_resolved")
 
@@ -55,6 +55,12 @@ class Run:
     # -- truth helpers --
     @property
     def persons(self) -> dict[str, dict[str, Any]]:
+        """True persons, less the known bugs (each has its own xfail test)."""
+        bugs = self.truth.get("known_bugs") or {}
+        return {k: v for k, v in self.truth["persons"].items() if k not in bugs}
+
+    @property
+    def all_persons(self) -> dict[str, dict[str, Any]]:
         return self.truth["persons"]
 
     def key_person(self) -> dict[str, str]:
@@ -160,9 +166,19 @@ def _review_twins(run: Run, runner: CliRunner, w: list[str], as_of: str, tmp: Pa
     return out
 
 
+_RUNS: dict[str, Run] = {}
+
+
+def _get_run(name: str, tmp_path_factory: pytest.TempPathFactory) -> Run:
+    """Each scenario's pipeline runs once per session, whichever test asks first."""
+    if name not in _RUNS:
+        _RUNS[name] = _pipeline(name, tmp_path_factory.mktemp("e2e"))
+    return _RUNS[name]
+
+
 @pytest.fixture(scope="module", params=SCENARIOS)
 def run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Run:
-    return _pipeline(request.param, tmp_path_factory.mktemp("e2e"))
+    return _get_run(request.param, tmp_path_factory)
 
 
 def _eligible(rows: list[dict[str, str]]) -> dict[str, bool]:
@@ -235,7 +251,7 @@ def test_sources_and_quarantine_list_everything(run: Run) -> None:
 def test_every_record_accounted_for(run: Run) -> None:
     """Each truth record is a current record; every current person record is in the truth."""
     keys = {k for (k,) in run.query("select record_key from current_records")}
-    truth_keys = {k for p in run.persons.values() for k in p["records"]}
+    truth_keys = {k for p in run.all_persons.values() for k in p["records"]}
     assert truth_keys <= keys, sorted(truth_keys - keys)
     assert keys <= truth_keys, sorted(keys - truth_keys)
 
@@ -359,7 +375,11 @@ def test_leads_best_first_and_explained(run: Run) -> None:
 # ------------------------------------------------------------------------------------------
 def test_departures(run: Run) -> None:
     got = dict(run.query("select person_id, status from departure_status"))
-    want = {run.one_pid(who): status for who, status in run.truth["departures"].items()}
+    bugs = run.truth.get("known_bugs") or {}
+    want = {run.one_pid(who): status for who, status in run.truth["departures"].items()
+            if who not in bugs}
+    if bugs:   # a known bug may leave a phantom departed person: check the rest
+        got = {p: s for p, s in got.items() if p in want}
     assert got == want
 
 
@@ -438,3 +458,45 @@ def test_console_script_bad_spec_and_ingest(tmp_path: Path) -> None:
                        timeout=120, check=False)
     assert p.returncode == 0, p.stderr
     assert "court_docket" in p.stdout
+
+
+# ------------------------------------------------------------------------------------------
+# known bugs of other rooms (hard_links scenario): the right behaviour, xfail until fixed
+# ------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def hard(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    return _get_run("hard_links", tmp_path_factory)
+
+
+def _bug_pid(run: Run, who: str) -> set[str]:
+    kp = run.key_person()
+    return {kp.get(k, "<missing>") for k in run.all_persons[who]["records"]}
+
+
+@pytest.mark.xfail(strict=False, reason=(
+    "resolve/model.py blocking_rules(): no rule pairs a day/month-swapped birth date with a "
+    "shortened compound surname (the swap rule needs an equal family_key), and "
+    "policy/facts.py _facts_sql() name_dob fallback needs the exact birth date: a "
+    "naturalization certificate is missed and the naturalized person gets a lead"))
+def test_naturalization_with_swapped_birth_date_blocks_the_person(hard: Run) -> None:
+    elig = _eligible(hard.csvs["eligibility"])
+    leads = {r["person_id"] for r in hard.csvs["leads"]}
+    order_pid = hard.key_person()["eoir_export:H-1"]
+    assert not elig.get(order_pid), "a naturalized citizen is eligible"
+    assert order_pid not in leads, "a naturalized citizen has a lead"
+
+
+@pytest.mark.xfail(strict=False, reason=(
+    "resolve/model.py blocking_rules(): the given/family swap rule compares the whole "
+    "family key ('tuan anh') with the given token and no rule admits one-edit A-numbers, so "
+    "a land exit with the name order swapped and an A-number typo (explain: p=0.965) is "
+    "never compared; it stays a separate, departed phantom person"))
+def test_land_exit_with_swapped_name_and_a_number_typo_links(hard: Run) -> None:
+    pids = _bug_pid(hard, "tuan")
+    assert len(pids) == 1, f"Tuan's order and land exit are different persons: {pids}"
+
+
+def test_missed_links_never_make_a_lead_for_a_departed_person(hard: Run) -> None:
+    """Whatever resolution misses, the departed Tuan must not be eligible (fallback links)."""
+    elig = _eligible(hard.csvs["eligibility"])
+    assert not elig.get(hard.key_person()["eoir_export:H-3"])

@@ -131,7 +131,24 @@ def parquet_typed() -> None:
     pq.write_table(status, d / "status.parquet")
 
 
+def hard_links() -> None:
+    """Blocking evidence on records that do not share an identifier with the order."""
+    d = HERE / "hard_links"
+    orders = ("Case management export\tgenerated 2026-11-01\n"
+              "FOR OFFICIAL USE\n"
+              "Order ID\tRespondent\tDOB\tA-Number\tOrder Date\tWaived\n"
+              "H-1\tRODRIGUEZ PEREZ, CARMEN\t19840304\tA111-000-111\t20240115\tY\n"
+              "H-2\tQURESHI, BILAL MOHAMMED\t19901010\tA222-000-222\t20240115\tY\n"
+              "H-3\tNGUYEN, TUAN ANH\t19750505\tA333-000-333\t20240115\tY\n"
+              "H-4\tKOVALENKO, OKSANA\t19880808\tA456-000-789\t20240115\tY\n"
+              "H-5\tBEKELE, DAWIT ALEMU\t19920202\tA555-000-555\t20240115\tY\n"
+              "H-6\tFIFITA, SIOSAIA\t19860606\tA666-000-666\t20240115\tY\n"
+              "H-7\tJOHNSON, MICHAEL\t19800101\tA777-000-777\t20240115\tY\n")
+    (d / "orders.txt").write_bytes(b"\xff\xfe" + orders.encode("utf-16-le"))
+
+
 if __name__ == "__main__":
     latin1_csv()
     parquet_typed()
+    hard_links()
     print("written")
