@@ -263,4 +263,7 @@ def stored_results(ws: Workspace, run_id: str) -> dict[str, list[dict[str, Any]]
     for r in ws.query("select person_id, gate, verdict, reason, evidence, flags from gate_results"
                       " where run_id = ? order by person_id", [run_id]):
         out.setdefault(r["person_id"], []).append(r)
+    order = {g: i for i, g in enumerate(GATE_NAMES)}
+    for rows in out.values():
+        rows.sort(key=lambda r: order.get(r["gate"], len(order)))
     return out
