@@ -120,34 +120,45 @@ CRAFTED = [
 
 @pytest.fixture()
 def crafted(ws: Workspace) -> Workspace:
+    """A resolved workspace of the crafted records, for tests that change it."""
     insert_records(ws, CRAFTED)
     resolve_workspace(ws, progress=False)
     return ws
 
 
-def test_crafted_pairs_link(crafted: Workspace) -> None:
-    po = person_of(crafted)
+@pytest.fixture(scope="module")
+def resolved(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    """The same, resolved once per module, for tests that only read it."""
+    w = Workspace(tmp_path_factory.mktemp("resolved") / "ws")
+    insert_records(w, CRAFTED)
+    resolve_workspace(w, progress=False)
+    yield w
+    w.close()
+
+
+def test_crafted_pairs_link(resolved: Workspace) -> None:
+    po = person_of(resolved)
     assert po["subjects:S1"] == po["orders:O1"] == po["orders:N1"]
     assert po["subjects:S2"] == po["dmv:D2"]
     assert po["subjects:S3"] == po["bookings:B3"]
     assert "facilities:F1" not in po
 
 
-def test_twins_never_merge(crafted: Workspace) -> None:
-    po = person_of(crafted)
+def test_twins_never_merge(resolved: Workspace) -> None:
+    po = person_of(resolved)
     assert po["subjects:T1"] != po["subjects:T2"]
     assert po["dmv:T3"] == po["subjects:T1"]
 
 
-def test_persons_canonical_values_and_provenance(crafted: Workspace) -> None:
-    rows = crafted.query("select * from persons p join person_records r using (person_id) "
+def test_persons_canonical_values_and_provenance(resolved: Workspace) -> None:
+    rows = resolved.query("select * from persons p join person_records r using (person_id) "
                          "where r.record_key = 'subjects:S2'")
     p = rows[0]
     assert p["family_name"] == "GARCIA LOPEZ" and p["a_number"] == "012345678"
     prov = json.loads(p["provenance"])
     assert prov["a_number"] == "subjects:S2"
     assert 0 < p["confidence"] <= 1
-    n_records = crafted.query("select count(*) n from person_records")[0]["n"]
+    n_records = resolved.query("select count(*) n from person_records")[0]["n"]
     assert n_records == len(CRAFTED) - 1
 
 
@@ -203,10 +214,10 @@ def test_review_decisions_are_honoured(crafted: Workspace) -> None:
         record_decision(crafted, "RV-test", "maybe", "u", "r")
 
 
-def test_explain_pair(crafted: Workspace, tmp_path: Path) -> None:
+def test_explain_pair(resolved: Workspace, tmp_path: Path) -> None:
     from casegraph.resolve.explain import explain_pair
 
-    e = explain_pair(crafted, "subjects:S1", "orders:O1", chart=tmp_path / "w.html")
+    e = explain_pair(resolved, "subjects:S1", "orders:O1", chart=tmp_path / "w.html")
     levels = {c["comparison"]: c["level"] for c in e["comparisons"]}
     assert levels["given_name"] == "same transliteration key"
     assert levels["birth_date"] == "day and month swapped"
@@ -214,7 +225,7 @@ def test_explain_pair(crafted: Workspace, tmp_path: Path) -> None:
     assert e["same_person"] and e["match_probability"] > 0.9
     assert all(isinstance(c["match_weight"], float) for c in e["comparisons"])
     assert (tmp_path / "w.html").read_text().startswith("<!DOCTYPE html>")
-    twins = explain_pair(crafted, "subjects:T1", "subjects:T2")
+    twins = explain_pair(resolved, "subjects:T1", "subjects:T2")
     assert any("A-numbers" in r for r in twins["rules"])
 
 
