@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 import sqlglot
+from sqlglot import exp
 
 #: Functions sqlglot leaves under their DuckDB names, and their Spark equivalents (the
 #: similarity functions are the Scala UDFs in Splink's jar).
@@ -23,9 +24,19 @@ _FUNCTION_FIXUPS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+def _spark_functions(node: exp.Expression) -> exp.Expression:
+    """AST rewrites for constructs sqlglot parses but Spark spells differently."""
+    if isinstance(node, exp.ArrayOverlaps):  # duckdb `a && b`
+        return exp.Anonymous(this="arrays_overlap", expressions=[node.this, node.expression])
+    if isinstance(node, exp.JarowinklerSimilarity):  # Splink jar UDF
+        return exp.Anonymous(this="jaro_winkler", expressions=[node.this, node.expression])
+    return node
+
+
 def duckdb_to_spark(sql: str) -> str:
     """Transpile one DuckDB expression or statement to Spark SQL."""
-    out = sqlglot.transpile(sql, read="duckdb", write="spark")[0]
+    tree = sqlglot.parse_one(sql, read="duckdb").transform(_spark_functions)
+    out = tree.sql(dialect="spark")
     for pattern, repl in _FUNCTION_FIXUPS:
         out = pattern.sub(repl, out)
     return out
