@@ -468,3 +468,19 @@ def test_shared_addresses_are_shared_by_unrelated_people(agency) -> None:
         group = by_addr[(p["street_address"], p["postcode"])]
         unrelated = {q["person_id"] for q in group if not q["twin_of"] or q["person_id"] < q["twin_of"]}
         assert len(unrelated) == int(p["address_persons"]) >= 2
+
+
+def test_supervisor_flags_match_the_stories(agency) -> None:
+    out, _ = agency
+    persons = _csv(out / "truth" / "persons.csv")
+    expect = {"petition_no_stay": "petition_for_review_pending",
+              "other_motion_pending": "motion_to_reopen_pending",
+              "departed_claimed": "claimed_departure"}
+    seen = set()
+    for p in persons:
+        for f in filter(None, p["flags"].split(";")):
+            seen.add(f)
+            assert expect.get(p["scenario"]) == f, (p["person_id"], p["scenario"], f)
+        if p["scenario"] in ("other_motion_pending", "departed_claimed"):
+            assert expect[p["scenario"]] in p["flags"]
+    assert seen == set(expect.values())

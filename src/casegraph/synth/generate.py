@@ -408,6 +408,11 @@ def _write_truth(pop: Population, gates: dict[str, np.ndarray], built: list[Sour
     removable = np.logical_and.reduce([gates[g] for g in GATES[:5]])
     failing = [";".join(g for g in GATES if not gates[g][i]) for i in range(n)] \
         if n <= 20_000 else _failing_vec(gates)
+    flags = np.full(n, "", dtype=object)
+    for name, mask in (("petition_for_review_pending", gates["_flag_petition_for_review_pending"]),
+                       ("motion_to_reopen_pending", gates["_flag_motion_to_reopen_pending"]),
+                       ("claimed_departure", gates["_claimed"] & ~gates["_departed"])):
+        flags = np.where(mask, np.where(flags == "", name, flags + ";" + name), flags)
     departed = np.where(gates["_departed"], "verified",
                         np.where(gates["_claimed"], "claimed", "none"))
     near_mask = np.zeros(n, dtype=bool)
@@ -444,6 +449,7 @@ def _write_truth(pop: Population, gates: dict[str, np.ndarray], built: list[Sour
         "eligible": pa.array(eligible),
         "reason": S_.S(_first_failing(gates)),
         "failing_gates": S_.S(np.asarray(failing, dtype=object)),
+        "flags": S_.S(flags),
         "removable": pa.array(removable),
         "in_custody": pa.array(gates["_in_custody"]),
         "facility_id": S_.S(facility_of),

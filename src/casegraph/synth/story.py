@@ -561,7 +561,10 @@ def evaluate_gates(pop: Population) -> dict[str, np.ndarray]:
     protected = np.isin(st, ["t_visa_applicant", "u_visa_applicant", "vawa_self_petitioner"])
     custody = (f["book_in"] <= asof) & ~(f["book_out"] <= asof)
     departed = f["departure_date"] <= asof
+    pfr_pending = (f["pfr_filed"] <= asof) & ~(f["pfr_decided"] <= asof)
     return {
+        "_flag_petition_for_review_pending": pfr_pending & ~stay,
+        "_flag_motion_to_reopen_pending": mtr_pending & ~in_abs,
         "final_order": final,
         "no_automatic_stay": ~auto_stay,
         "no_granted_stay": ~stay,
