@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from casegraph.cli.common import (
@@ -31,7 +32,7 @@ def _reports_table(reports: list) -> Table:
         status = "unchanged" if r.skipped_identical else "loaded"
         if not r.skipped_identical and not r.reconciles:  # pragma: no cover - guarded in ingest
             status = "[red]does not reconcile[/]"
-        t.add_row(r.source, f"{r.read:,}", f"{r.accepted:,}",
+        t.add_row(escape(r.source), f"{r.read:,}", f"{r.accepted:,}",
                   f"{r.quarantined:,}", f"{r.with_issues:,}", f"{r.superseded:,}", status)
     return t
 
@@ -64,8 +65,9 @@ def ingest(
             for c in ("spec", "source", "kind", "files", "fields"):
                 t.add_column(c, overflow="fold")
             for spec, _ in checked:
-                t.add_row(spec.spec_path.name if spec.spec_path else "-", spec.source, spec.kind,
-                          ", ".join(f.name for f in spec.files), ", ".join(spec.fields))
+                t.add_row(escape(spec.spec_path.name) if spec.spec_path else "-",
+                          escape(spec.source), spec.kind,
+                          escape(", ".join(f.name for f in spec.files)), ", ".join(spec.fields))
             console.print(t)
             console.print(f"{len(checked)} spec(s) valid.")
         return
@@ -80,7 +82,8 @@ def ingest(
             for r in reports:
                 for n in r.notices:
                     if not r.skipped_identical:
-                        console.print(f"[yellow]note[/] ({r.source}): {n}")
+                        # notices quote source values: never read them as Rich markup
+                        console.print(f"[yellow]note[/] ({escape(r.source)}): {escape(n)}")
             loaded = [r for r in reports if not r.skipped_identical]
             if any(r.quarantined for r in loaded):
                 console.print("Quarantined rows: `casegraph quarantine --workspace "
@@ -123,8 +126,8 @@ def sources(workspace: WorkspaceOpt,
                 t.add_column(c, justify="right")
             t.add_column("last loaded (UTC)")
             for r in rows:
-                t.add_row(r["source"], r["kind"], str(r["batches"]), f"{r['current_records']:,}",
-                          f"{r['quarantined']:,}", f"{r['last_loaded']:%Y-%m-%d %H:%M}")
+                t.add_row(escape(r["source"]), r["kind"], str(r["batches"]),
+                          f"{r['current_records']:,}", f"{r['quarantined']:,}", f"{r['last_loaded']:%Y-%m-%d %H:%M}")
             console.print(t)
             if batches:
                 bt = Table(title="Batches")
@@ -136,7 +139,8 @@ def sources(workspace: WorkspaceOpt,
                 for b in ws.query("select * from batches where status = 'committed' "
                                   "order by loaded_at, batch_id"):
                     files = ", ".join(Path(p).name for p in (b["file_path"] or "").split(";"))
-                    bt.add_row(b["batch_id"], f"{b['loaded_at']:%Y-%m-%d %H:%M}", files,
+                    bt.add_row(escape(b["batch_id"]), f"{b['loaded_at']:%Y-%m-%d %H:%M}",
+                               escape(files),
                                f"{b['rows_read']:,}", f"{b['rows_accepted']:,}",
                                f"{b['rows_quarantined']:,}", f"{b['rows_superseded']:,}")
                 console.print(bt)
@@ -183,8 +187,10 @@ def quarantine(workspace: WorkspaceOpt,
                         pass
                     if raw and not full and len(raw) > 40:
                         raw = raw[:39] + "…"
-                    t.add_row(r["batch_id"], str(r["row_number"] or "-"), r["record_id"] or "-",
-                              r["reason"], raw or "")
+                    # rows and reasons quote source data: never read them as Rich markup
+                    t.add_row(escape(r["batch_id"]), str(r["row_number"] or "-"),
+                              escape(r["record_id"] or "-"), escape(r["reason"] or ""),
+                              escape(raw or ""))
                 console.print(t)
             audit_cli(ws, "quarantine.read", object_ids=[f"{r['source']}:{r['record_id']}"
                                                         for r in rows if r["record_id"]],
