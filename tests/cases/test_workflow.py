@@ -248,3 +248,28 @@ def test_which_flags_need_acknowledgement() -> None:
     assert need([], ["claimed_departure"]) == ["needs_review"]
     assert need([{"flag": "sensitive_site", "site": "school"}, "stale"], ["x"]) == [
         "sensitive_site", "needs_review"]
+
+
+def test_concurrent_decisions_leave_one(cws, people, policy) -> None:
+    import threading
+
+    results: list[str] = []
+
+    def decide(kind: str) -> None:
+        try:
+            if kind == "approve":
+                leads.approve_lead(cws, people["supervisor"], "L-000001", "approve it")
+            else:
+                leads.reject_lead(cws, people["supervisor"], "L-000001", "reject it")
+            results.append(kind)
+        except Conflict:
+            results.append("conflict")
+
+    threads = [threading.Thread(target=decide, args=(k,))
+               for k in ("approve", "reject", "approve", "reject")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results).count("conflict") == 3, results
+    assert verify(cws).ok

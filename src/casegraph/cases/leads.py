@@ -28,7 +28,7 @@ from casegraph.cases._common import (
     require,
     shared_connection_lock,
 )
-from casegraph.governance.audit import append_event
+from casegraph.governance.audit import append_event, lock_log
 from casegraph.governance.errors import Conflict, Invalid, NotFound, Unavailable
 from casegraph.governance.users import Principal
 from casegraph.store.db import now_iso, session_scope
@@ -265,8 +265,13 @@ def _stored_recheck(ws: Any, person_id: str, as_of: dt.date) -> Recheck:
 
 
 # ---- deciding -----------------------------------------------------------------------------
-def _check_open(ws: Any, lead_id: str) -> None:
-    d = _decisions([lead_id], ws).get(lead_id)
+def _check_open(ws: Any, lead_id: str, session: Any = None) -> None:
+    if session is not None:
+        lock_log(session)  # serialise decisions; the check below holds until commit
+        d = session.scalars(select(LeadDecision).where(LeadDecision.lead_id == lead_id)
+                            .order_by(LeadDecision.id.desc()).limit(1)).first()
+    else:
+        d = _decisions([lead_id], ws).get(lead_id)
     if d is not None:
         raise Conflict(f"lead {lead_id} was already {d.decision} by {d.decided_by} at "
                        f"{d.decided_at}")
@@ -307,6 +312,7 @@ def approve_lead(ws: Any, actor: Principal, lead_id: str, reason: str, *,
     now = now_iso()
     try:
         with session_scope(ws) as s:
+            _check_open(ws, lead_id, s)
             d = LeadDecision(lead_id=lead_id, person_id=person_id, decision="approved",
                              reason=reason, acknowledged=json.dumps(sorted(given & set(need))),
                              recheck=json.dumps(rc.as_dict(), default=str),
@@ -340,6 +346,7 @@ def reject_lead(ws: Any, actor: Principal, lead_id: str, reason: str) -> dict[st
     person_id = str(row.get("person_id"))
     now = now_iso()
     with session_scope(ws) as s:
+        _check_open(ws, lead_id, s)
         s.add(LeadDecision(lead_id=lead_id, person_id=person_id, decision="rejected",
                            reason=reason, acknowledged="[]", recheck="{}",
                            decided_by=actor.username, decided_at=now))

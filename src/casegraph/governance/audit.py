@@ -56,6 +56,15 @@ def event_hash(seq: int, occurred_at: str, actor: str, role: str, action: str,
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+def lock_log(session: Session) -> None:
+    """Take the audit log's write lock in ``session``'s transaction (held to commit).
+
+    Every decision appends an event, so taking this lock first serialises decisions:
+    a check made after it (e.g. "this lead is still undecided") stays true until commit.
+    """
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(touched_at=now_iso()))
+
+
 def append_event(session: Session, *, actor: str, role: str, action: str,
                  object_ids: Sequence[str] = (), purpose: str | None = None,
                  result: str = "ok", detail: dict[str, Any] | None = None) -> int:
