@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from casegraph.cases._common import audit, clean_text, require
-from casegraph.governance.audit import append_event
+from casegraph.governance.audit import append_event, lock_log
 from casegraph.governance.errors import Conflict, Invalid, NotFound
 from casegraph.governance.permissions import allowed
 from casegraph.governance.users import Principal
@@ -120,6 +120,7 @@ def assign_case(ws: Any, actor: Principal, case_id: str, officer: str,
     officer = clean_text(officer, "officer").lower()
     now = now_iso()
     with session_scope(ws) as s:
+        lock_log(s)  # serialise changes to a case (status checks hold until commit)
         c = _load(s, actor, case_id)
         if c.status == "closed":
             raise Conflict(f"case {case_id} is closed")
@@ -151,6 +152,7 @@ def record_outcome(ws: Any, actor: Principal, case_id: str, outcome: str,
     note = _clean_note(note)
     now = now_iso()
     with session_scope(ws) as s:
+        lock_log(s)  # serialise changes to a case (status checks hold until commit)
         c = _load(s, actor, case_id)
         if c.status == "closed":
             raise Conflict(f"case {case_id} is closed")
@@ -173,6 +175,7 @@ def add_note(ws: Any, actor: Principal, case_id: str, note: str) -> dict[str, An
     note = _clean_note(note, required=True)
     now = now_iso()
     with session_scope(ws) as s:
+        lock_log(s)
         c = _load(s, actor, case_id)
         c.updated_at = now
         s.add(CaseEvent(case_id=case_id, event="note", value=None, note=note,
