@@ -1,7 +1,7 @@
 """The web UI in a real browser: every role's main journey, screenshots, no internet.
 
-The tests of this module run in order and share one workspace: the supervisor's approval
-opens the case the officer then works, and the auditor finally sees all their events.
+Each test is independent (xdist may run them on different workers, each with its own
+workspace, server and browser); the dependent lead → case → audit steps are one test.
 Screenshots land in tests/artefacts/web/ (git-ignored).
 """
 
@@ -117,7 +117,7 @@ def test_analyst_searches_and_opens_a_profile_with_a_purpose(ui: UI) -> None:
     assert ui.page.locator("button:has-text('Approve')").count() == 0
 
 
-def test_supervisor_filters_on_the_map_and_approves_a_flagged_lead(ui: UI) -> None:
+def supervisor_filters_on_the_map_approves_and_assigns(ui: UI) -> None:
     ui.login("supervisor")
     ui.go("/ui/leads")
     rows = ui.page.locator("#leads-table tbody tr")
@@ -178,7 +178,7 @@ def test_supervisor_filters_on_the_map_and_approves_a_flagged_lead(ui: UI) -> No
     ui.shot("cases-board")
 
 
-def test_officer_records_a_case_outcome(ui: UI) -> None:
+def officer_records_a_case_outcome(ui: UI) -> None:
     ui.login("officer")
     assert ui.page.url.endswith("/ui/cases")
     expect_text(ui, "h1", "My cases")
@@ -255,7 +255,7 @@ def test_departures_and_logistics_dashboards(ui: UI) -> None:
     ui.shot("departures")
 
 
-def test_auditor_sees_the_events_and_the_chain(ui: UI) -> None:
+def auditor_sees_the_events_and_the_chain(ui: UI) -> None:
     ui.login("auditor")
     assert ui.page.url.endswith("/ui/audit")
     ui.page.click("button:has-text('Verify the hash chain now')")
@@ -269,14 +269,24 @@ def test_auditor_sees_the_events_and_the_chain(ui: UI) -> None:
     assert "lead.approve" in table and "lead.reject" in table
     assert "supervisor" in table
     ui.page.fill("#a-action", "person.read")
-    ui.page.fill("#a-person", "P-000001")
+    ui.page.fill("#a-person", "P-000002")
     ui.page.click("main form button[type=submit]")
     ui.page.wait_for_load_state("load")
-    expect_text(ui, "#audit-table", PURPOSE)  # the profile read carries its purpose
-    ui.go("/ui/audit?action=review.decide")
-    expect_text(ui, "#audit-table", "R-0001")
+    expect_text(ui, "#audit-table", "officer")  # the officer's read, with the case as purpose
+    assert re.search(r"\bC-\d+", ui.page.inner_text("#audit-table"))
+    ui.go("/ui/audit?action=case.assign")
+    expect_text(ui, "#audit-table", "supervisor")
     ui.go("/ui/audit?action=case.outcome")
     expect_text(ui, "#audit-table", "officer")
     ui.go("/ui/audit")
     assert re.search(r"\d+ events", ui.page.inner_text("main"))
     ui.shot("audit")
+
+
+def test_lead_to_case_journey_and_its_audit_trail(ui: UI) -> None:
+    """Supervisor approves a flagged lead and assigns the case; the officer records an
+    outcome and a note; the auditor finds every step in the verified audit trail.
+    (One test: the steps depend on each other, and xdist may split tests over workers.)"""
+    supervisor_filters_on_the_map_approves_and_assigns(ui)
+    officer_records_a_case_outcome(ui)
+    auditor_sees_the_events_and_the_chain(ui)
