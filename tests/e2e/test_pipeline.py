@@ -555,3 +555,22 @@ def test_review_queue_prints_markup_like_names(markup_ws) -> None:
     res = markup_ws[1]["review"]
     assert res.exit_code == 0, (res.output[-300:], repr(res.exception))
     assert "[/]" in res.stdout
+
+
+def test_spec_error_quoting_markup_like_columns_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "h.csv").write_text("id,[/],[red]\n1,x,y\n", encoding="utf-8")
+    (tmp_path / "h.yaml").write_text("source: h\nkind: person\npath: h.csv\nrecord_id: id\n"
+                                     "fields:\n  full_name: nme\n", encoding="utf-8")
+    res = _invoke(CliRunner(), ["ingest", str(tmp_path / "h.yaml"), "--workspace",
+                                str(tmp_path / "ws")])
+    assert res.exit_code == 2, (res.output[-300:], repr(res.exception))
+    assert "[/]" in res.output and "fields.full_name" in res.output
+
+
+@pytest.mark.xfail(strict=False, reason=(
+    "cli/common.py fail_cleanly(): prints f'[bold red]error:[/] {e}' with the message as "
+    "Rich markup; a UserError quoting user input that contains '[/]' (here score --as-of) "
+    "raises rich.errors.MarkupError inside the handler: traceback instead of one line, exit 2"))
+def test_user_error_quoting_markup_is_one_line(tmp_path: Path) -> None:
+    res = _invoke(CliRunner(), ["score", "--as-of", "[/]", "--workspace", str(tmp_path)])
+    assert res.exit_code == 2, (res.output[-300:], repr(res.exception))

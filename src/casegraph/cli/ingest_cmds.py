@@ -60,7 +60,7 @@ def ingest(
             try:
                 checked = validate_specs(specs)
             except SpecError as e:
-                raise UserError(str(e)) from e
+                raise UserError(escape(str(e))) from e  # printed as Rich markup
             t = Table(title="Specs (not loaded)")
             for c in ("spec", "source", "kind", "files", "fields"):
                 t.add_column(c, overflow="fold")
@@ -77,7 +77,7 @@ def ingest(
             try:
                 reports = ingest_specs(ws, specs, progress=not quiet, console=err_console)
             except (SpecError, IngestError) as e:
-                raise UserError(str(e)) from e
+                raise UserError(escape(str(e))) from e  # printed as Rich markup
             console.print(_reports_table(reports))
             for r in reports:
                 for n in r.notices:
