@@ -119,3 +119,12 @@ def test_roles_are_enforced(wsdir, tmp_path, monkeypatch):
     r = run("export", "leads", "--workspace", wsdir, "--out", tmp_path / "x.csv")
     assert r.exit_code == 2 and not (tmp_path / "x.csv").exists()
     assert run("departures", "--workspace", wsdir).exit_code == 0
+
+
+def test_leads_csv_stdout_is_clean_before_any_run(wsdir):
+    r = runner.invoke(app, ["leads", "--workspace", str(wsdir), "--format", "csv"],
+                      catch_exceptions=False)
+    assert r.exit_code == 0
+    out = r.stdout
+    assert out.startswith("rank,lead_id,person_id"), out[:200]
+    assert len(list(csv.DictReader(out.splitlines()))) == 2

@@ -114,7 +114,7 @@ def _ensure_leads(ws, rebuild: bool = False) -> tuple[dict[str, Any], list[dict[
     if run is None:
         err_console.print("no scoring run yet: scoring every person as of today first "
                           "(run `casegraph score --as-of DATE` to choose the date)")
-        console.print(_score(ws, None, None))
+        err_console.print(_score(ws, None, None))    # stdout stays clean for csv / json
         run = latest_run(ws)
     ensure_tables(ws)
     have = ws.con.execute("select count(*) from leads where run_id = ?",
