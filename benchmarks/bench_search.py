@@ -349,13 +349,15 @@ def main() -> None:
         print(f"generated {args.persons} persons / {res['records']} records "
               f"in {res['generate_s']} s", flush=True)
 
-        t0 = time.perf_counter()
+        c0, t0, l0 = time.process_time(), time.perf_counter(), os.getloadavg()[0]
         n = service.reindex(ws)
         res["build_s"] = round(time.perf_counter() - t0, 1)
+        res["build_cpu_s"] = round(time.process_time() - c0, 1)  # all threads of the process
+        res["build_load_avg"] = round((l0 + os.getloadavg()[0]) / 2, 1)
         res["index_mb"] = round(sum(f.stat().st_size for f in ws.index_dir.rglob("*")
                                     if f.is_file()) / 2**20)
-        print(f"index build: {n} persons in {res['build_s']} s ({res['index_mb']} MiB)",
-              flush=True)
+        print(f"index build: {n} persons in {res['build_s']} s wall, {res['build_cpu_s']} s CPU "
+              f"(load {res['build_load_avg']}), {res['index_mb']} MiB", flush=True)
 
         queries = workload(truth, args.queries)
 
