@@ -39,9 +39,9 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from casegraph.sources.normalise import normalise_text  # noqa: E402
-from casegraph.sources.schema import ensure_tables  # noqa: E402
-from casegraph.workspace import Workspace  # noqa: E402
+from casegraph.sources.normalise import normalise_text
+from casegraph.sources.schema import ensure_tables
+from casegraph.workspace import Workspace
 
 # Real transliteration groups (first = most common spelling).
 GIVEN_GROUPS = [

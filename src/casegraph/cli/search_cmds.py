@@ -9,7 +9,13 @@ from typing import Annotated
 import typer
 
 from casegraph.cli.common import (
-    PurposeOpt, UserError, WorkspaceOpt, audit_cli, console, err_console, fail_cleanly,
+    PurposeOpt,
+    UserError,
+    WorkspaceOpt,
+    audit_cli,
+    console,
+    err_console,
+    fail_cleanly,
     open_workspace,
 )
 
@@ -114,7 +120,9 @@ def register(app: typer.Typer) -> None:
         if search_role not in (None, "operator"):
             try:
                 from casegraph.governance.purpose import (
-                    PurposeRequired, check_purpose, is_identifier_query,
+                    PurposeRequired,
+                    check_purpose,
+                    is_identifier_query,
                 )
                 if is_identifier_query(query):
                     purpose = check_purpose(ws, purpose, "an identifier search")

@@ -410,9 +410,8 @@ class TantivyPersonIndex(PersonIndex):
         if f.has_open_case is not None:
             filt.append(self._term("open_case", "yes" if f.has_open_case else "no", 1.0))
         parts += [(tantivy.Occur.Must, tantivy.Query.const_score_query(q, 0.0)) for q in filt]
-        if not parts or all(o == tantivy.Occur.Should for o, _ in parts):
-            if not should and not filt:
-                return tantivy.Query.empty_query()
+        if not must and not should and not filt:
+            return tantivy.Query.empty_query()
         if not must and not should:
             parts.append((tantivy.Occur.Must, tantivy.Query.all_query()))
         return tantivy.Query.boolean_query(parts)

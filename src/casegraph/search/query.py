@@ -61,7 +61,7 @@ FIELD_ALIASES: dict[str, str] = {
     "id": "person_id", "person": "person_id", "person_id": "person_id",
 }
 
-_FIELD_TOKEN = re.compile(r'^([A-Za-z_]{1,20}):(.*)$', re.S)
+_FIELD_TOKEN = re.compile(r'^([A-Za-z_]{1,20}):(.*)$', re.DOTALL)
 _DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _DATE_US = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 _YEAR = re.compile(r"^(19|20)\d{2}$")

@@ -22,7 +22,11 @@ from casegraph.search.documents import iter_documents, persons_exist
 from casegraph.search.index import PersonIndex, RawHit, TantivyPersonIndex
 from casegraph.search.phonetic import fuzzy_distance, phonetic_keys
 from casegraph.search.query import (
-    IDENTIFIER_FIELDS, Filters, ParsedQuery, norm_identifier, parse,
+    IDENTIFIER_FIELDS,
+    Filters,
+    ParsedQuery,
+    norm_identifier,
+    parse,
 )
 from casegraph.sources.normalise import normalise_text
 from casegraph.workspace import Workspace
@@ -270,9 +274,13 @@ def highlight(pq: ParsedQuery, p: Mapping[str, Any], masked: frozenset[str] = fr
             if "locality" in masked:
                 continue
             toks = c.tokens or (c.value,)
+            fuzzy_loc = c.kind == "locality"
+
+            def loc_pred(t: str, toks: tuple[str, ...] = toks, fuzzy_loc: bool = fuzzy_loc
+                         ) -> bool:
+                return any(_token_matches(t, q) if fuzzy_loc else t == q for q in toks)
             for loc in p.get("localities") or []:
-                snip, n = _mark(str(loc), lambda t: any(_token_matches(t, q) if c.kind ==
-                                                        "locality" else t == q for q in toks))
+                snip, n = _mark(str(loc), loc_pred)
                 if n:
                     out["locality"] = snip
                     break
