@@ -24,7 +24,12 @@ import pyarrow as pa
 from rich.table import Table
 
 from casegraph.policy.config import LoadedPolicy, load_policy, parse_policy
-from casegraph.policy.facts import iter_person_facts, load_person_facts, require_resolution
+from casegraph.policy.facts import (
+    PersonFacts,
+    iter_person_facts,
+    load_person_facts,
+    require_resolution,
+)
 from casegraph.policy.gates import (
     GATE_NAMES,
     GATES,
@@ -120,6 +125,29 @@ class PersonEligibility:
                           for r in self.results]}
 
 
+@dataclass(frozen=True, slots=True)
+class PersonDecision:
+    """Everything a scoring run stores for one person (gates, eligibility, priority)."""
+
+    person_id: str
+    results: list[GateResult]
+    eligible: bool
+    blocking: list[str]
+    flags: list[str]
+    score: float
+    contributions: list[dict[str, Any]]
+
+
+def decide_person(facts: PersonFacts, as_of: dt.date, policy: LoadedPolicy) -> PersonDecision:
+    """Gates, eligibility and priority of one person's facts (pure; used by every engine)."""
+    cv = case_view(facts, as_of, policy.policy.gates)
+    results = [fn(cv) for _, fn in GATES]
+    score, contribs = score_priority(cv, policy.policy.priority)
+    return PersonDecision(facts.person_id, results, is_eligible(results),
+                          blocking_gates(results), result_flags(results), score,
+                          [c.as_dict() for c in contribs])
+
+
 def latest_run(ws: Workspace) -> dict[str, Any] | None:
     """The latest scoring run (max ``created_at``), or None."""
     if not ws.has_table("score_runs"):
@@ -159,7 +187,6 @@ def run_scoring(ws: Workspace, as_of: dt.date | None = None,
     ensure_tables(ws)
     as_of = as_of or _today()
     lp = policy or load_policy(policy_path)
-    gcfg, pcfg = lp.policy.gates, lp.policy.priority
     run_id = f"S-{as_of:%Y%m%d}-{uuid.uuid4().hex[:8]}"
     report = ScoreReport(run_id, as_of, lp.version, blocked={g: Counter() for g in GATE_NAMES})
     total = ws.con.execute("select count(*) from persons").fetchall()[0][0]
@@ -172,21 +199,16 @@ def run_scoring(ws: Workspace, as_of: dt.date | None = None,
     p_cols: dict[str, list[Any]] = {k: [] for k in ("person_id", "score", "contributions")}
     n = 0
     for pf in iter_person_facts(ws):
-        cv = case_view(pf, as_of, gcfg)
-        results = [fn(cv) for _, fn in GATES]
-        pid = pf.person_id
-        people.append((pid, results))
-        ok = is_eligible(results)
-        flags = result_flags(results)
+        d = decide_person(pf, as_of, lp)
+        pid, ok, flags = d.person_id, d.eligible, d.flags
+        people.append((pid, d.results))
         e_cols["person_id"].append(pid)
         e_cols["eligible"].append(ok)
-        e_cols["blocking"].append(dumps(blocking_gates(results)))
+        e_cols["blocking"].append(dumps(d.blocking))
         e_cols["flags"].append(dumps(flags))
-        score, contribs = score_priority(cv, pcfg)
         p_cols["person_id"].append(pid)
-        p_cols["score"].append(score)
-        p_cols["contributions"].append(json.dumps([c.as_dict() for c in contribs])
-                                       if contribs else "[]")
+        p_cols["score"].append(d.score)
+        p_cols["contributions"].append(json.dumps(d.contributions) if d.contributions else "[]")
         report.eligible += ok
         if ok:
             report.flags.update(flags)
