@@ -212,3 +212,11 @@ def test_logistics_reads(client, tokens) -> None:
     assert client.get("/api/logistics/plans", headers=lou).json() == []
     assert client.get("/api/logistics/plans/TP-1", headers=lou).status_code == 404
     assert client.get("/api/logistics/board", headers=bearer(tokens["analyst"])).status_code == 403
+
+
+def test_openapi_declares_auth_and_permissions(client) -> None:
+    spec = client.get("/api/openapi.json").json()
+    assert set(spec["components"]["securitySchemes"]) == {"bearer", "cookie"}
+    op = spec["paths"]["/api/audit/events"]["get"]
+    assert op["x-permission"] == "audit.read" and "auditor" in op["description"]
+    assert "security" not in spec["paths"]["/api/auth/login"]["post"]

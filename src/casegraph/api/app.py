@@ -65,6 +65,40 @@ def route_permission(route: Any) -> str | None:
     return None
 
 
+def _document_security(app: FastAPI) -> None:
+    """Declare the auth schemes in the OpenAPI schema, and each operation's permission."""
+    from fastapi.openapi.utils import get_openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(title=app.title, version=app.version,
+                             description=app.description, routes=app.routes)
+        schema.setdefault("components", {})["securitySchemes"] = {
+            "bearer": {"type": "http", "scheme": "bearer",
+                       "description": "token from POST /api/auth/login (mode=bearer)"},
+            "cookie": {"type": "apiKey", "in": "cookie", "name": "cg_session",
+                       "description": "session from POST /api/auth/login (mode=cookie); "
+                                      "state-changing calls also need X-CSRF-Token"},
+        }
+        for method, path, route in all_routes(app):
+            op = schema.get("paths", {}).get(path, {}).get(method.lower())
+            if op is None or path in PUBLIC_PATHS:
+                continue
+            op["security"] = [{"bearer": []}, {"cookie": []}]
+            perm = route_permission(route)
+            op["x-permission"] = perm or "any logged-in user"
+            if perm:
+                from casegraph.governance.permissions import roles_with
+
+                op["description"] = (op.get("description") or "") + \
+                    f"\n\nPermission `{perm}` (roles: {', '.join(roles_with(perm))})."
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(ws: Workspace | str | Path) -> FastAPI:
     """The API (and web UI when present) bound to one workspace."""
     if not isinstance(ws, Workspace):
@@ -95,6 +129,7 @@ def create_app(ws: Workspace | str | Path) -> FastAPI:
             log.warning("web UI not loaded: %s", e)
     else:
         app.include_router(web_router)
+    _document_security(app)
     app.add_middleware(AuditContext)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(BodySizeLimit, max_bytes=governance_config(ws).max_request_bytes)
