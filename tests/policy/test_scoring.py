@@ -198,3 +198,15 @@ def test_unlinked_departure_with_same_birth_date_and_name_goes_to_review(ws):
     assert g7["verdict"] == "needs_review" and "birth date and name" in g7["reason"]
     assert rows[("P-C", "not_already_resolved")]["verdict"] == "pass"   # same DOB, other name
     assert evaluate_person(ws, "P-A", AS_OF).results[6].verdict == "needs_review"
+
+
+def test_decide_person_is_the_stored_decision(world):
+    from casegraph.policy.facts import load_person_facts
+    from casegraph.policy.score import decide_person
+
+    rep = run_scoring(world, as_of=AS_OF)
+    d = decide_person(load_person_facts(world, "P-001"), AS_OF, load_policy())
+    row = world.query("select score, contributions from priority where run_id = ? and "
+                      "person_id = 'P-001'", [rep.run_id])[0]
+    assert d.eligible and d.blocking == [] and d.score == row["score"]
+    assert d.contributions == json.loads(row["contributions"])
