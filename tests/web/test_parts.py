@@ -3,6 +3,7 @@ assets, and the pages' HTTP behaviour for anonymous users."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
@@ -228,3 +229,28 @@ def test_an_expired_session_sends_the_browser_to_log_in_again(server: str, web_w
         assert r.status_code == 303
         login = c.get(r.headers["location"]).text
         assert "Your session has ended" in login
+
+
+def test_approval_refused_when_the_person_is_no_longer_eligible(clients, web_ws) -> None:
+    """A stay granted after the lead was built: the re-check refuses approval and says why."""
+    from casegraph.api.deps import CSRF_COOKIE
+    from casegraph.web.data import SHARED_CONNECTION
+    from tests.factories import insert_records
+
+    ws, _ = web_ws
+    with SHARED_CONNECTION:
+        insert_records(ws, [{"source": "eoir", "record_id": "STAY3", "kind": "case_event",
+                             "event_type": "stay_granted", "event_date": dt.date(2025, 12, 1),
+                             "stay_authority": "court_of_appeals", "given_name": "Ana",
+                             "family_name": "Ivanova", "full_name": "Ana Ivanova",
+                             "birth_date": dt.date(1990, 6, 30), "nationality": "UA"}])
+        ws.con.execute("insert into person_records values ('eoir:STAY3', 'eoir', 'STAY3', "
+                       "'case_event', 'P-000003', 0.99)")
+    c = clients["supervisor"]
+    r = c.post("/ui/leads/L-0003/decision",
+               data={"decision": "approve", "reason": "looks fine",
+                     "csrf_token": c.cookies[CSRF_COOKIE]})
+    assert r.status_code == 303
+    page = c.get(r.headers["location"]).text
+    assert "cannot be approved" in page and "no longer eligible" in page
+    assert "no_granted_stay" in page or "stay" in page
