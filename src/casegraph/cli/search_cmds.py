@@ -132,6 +132,12 @@ def register(app: typer.Typer) -> None:
                 audit_cli(ws, "search", purpose=purpose, result="denied",
                           detail={"query": query, "reason": str(e)})
                 raise UserError(str(e)) from e
+        from casegraph.search.documents import persons_exist
+        from casegraph.search.service import get_index
+
+        if not get_index(ws).exists() and persons_exist(ws):
+            err_console.print("building the search index (first search in this workspace)")
+            _reindex(ws)
         filters = {"nationality": nationality or None, "eligible": eligible,
                    "has_open_case": open_case}
         try:
