@@ -30,6 +30,10 @@ TF_COLUMNS = ("given_norm", "family_norm")
 SWAP_SQL = ('"given_key_l" = "family_key_r" AND "family_key_l" = "given_key_r" AND '
             '"given_key_l" <> "family_key_l"')
 
+FUZZY_SWAP_SQL = ('jaro_winkler_similarity("given_norm_l", "family_norm_r") >= 0.9 AND '
+                  'jaro_winkler_similarity("family_norm_l", "given_norm_r") >= 0.9 AND '
+                  'jaro_winkler_similarity("given_norm_l", "family_norm_l") < 0.9')
+
 
 def _lvl(sql: str, label: str, m: float, u: float, **extra: Any) -> dict[str, Any]:
     return {"sql_condition": sql, "label_for_charts": label, "m_probability": m,
@@ -55,6 +59,8 @@ def given_name_comparison(tf: float = 1.0) -> dict[str, Any]:
             _null("given_norm"),
             _lvl('"given_norm_l" = "given_norm_r"', "exact", 0.70, 0.004, **g),
             _lvl(SWAP_SQL, "given/family swapped", 0.02, 0.0006,
+                 fix_m_probability=True, fix_u_probability=True),
+            _lvl(FUZZY_SWAP_SQL, "given/family swapped, with typos", 0.01, 0.0005,
                  fix_m_probability=True, fix_u_probability=True),
             _lvl('"given_key_l" = "given_key_r"', "same transliteration key", 0.08, 0.002, **g),
             _lvl('"given_tk_l" = "given_tk_r"', "first name token agrees", 0.04, 0.004, **g),
@@ -83,6 +89,8 @@ def family_name_comparison(tf: float = 1.0) -> dict[str, Any]:
             _null("family_norm"),
             _lvl('"family_norm_l" = "family_norm_r"', "exact", 0.75, 0.002, **f),
             _lvl(SWAP_SQL, "given/family swapped", 0.02, 0.0006,
+                 fix_m_probability=True, fix_u_probability=True),
+            _lvl(FUZZY_SWAP_SQL, "given/family swapped, with typos", 0.01, 0.0005,
                  fix_m_probability=True, fix_u_probability=True),
             _lvl('"family_key_l" = "family_key_r"', "same transliteration key", 0.06, 0.001, **f),
             _lvl('damerau_levenshtein("family_norm_l", "family_norm_r") <= 1 OR '
@@ -232,6 +240,7 @@ def blocking_rules() -> list[Any]:
         block_on("given_tk", "dob"),
         block_on("dob", "postcode"),
         "l.given_tk = r.family_key and l.dob = r.dob",
+        "l.family_key = r.given_tk and l.dob = r.dob",  # rules are not symmetric: mirror
         # Jan-1 placeholder dates
         ("l.given_tk = r.given_tk and l.family_key = r.family_key and l.birth_year = r.birth_year"
          " and (l.birth_md = '0101' or r.birth_md = '0101')"),
@@ -244,7 +253,7 @@ def blocking_rules() -> list[Any]:
         f"l.given_tk = r.given_tk and l.family_first = r.family_first and {no_dob} and {rare}",
         f"l.given_tk = r.given_tk and l.family_last = r.family_last and {no_dob} and {rare}",
         (f"l.given_tk = r.family_key and l.family_key = r.given_tk and l.given_tk <> l.family_key"
-         f" and {rare} and (l.birth_year = r.birth_year or {no_dob})"),
+         f" and {rare} and (abs(l.birth_year - r.birth_year) <= 1 or {no_dob})"),
         block_on("phone"),
         block_on("email"),
     ]
