@@ -220,3 +220,9 @@ def test_openapi_declares_auth_and_permissions(client) -> None:
     op = spec["paths"]["/api/audit/events"]["get"]
     assert op["x-permission"] == "audit.read" and "auditor" in op["description"]
     assert "security" not in spec["paths"]["/api/auth/login"]["post"]
+
+
+def test_docs_page_works_offline(client) -> None:
+    r = client.get("/api/docs")
+    assert r.status_code == 200 and "/api/openapi.json" in r.text
+    assert "http://" not in r.text and "https://" not in r.text  # no CDN

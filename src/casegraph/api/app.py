@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
 
 from casegraph import __version__ as _version
 from casegraph.api import errors
@@ -65,6 +66,32 @@ def route_permission(route: Any) -> str | None:
     return None
 
 
+_DOCS_HTML = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>casegraph API</title><style>body{font:15px system-ui,sans-serif;margin:2em;color:#111}
+table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ccc;padding:.35em;
+text-align:left;vertical-align:top}code{background:#f3f3f3;padding:0 .2em}.m{font-weight:bold}
+</style></head><body><h1>casegraph API</h1><p>Machine-readable schema:
+<a href="/api/openapi.json">/api/openapi.json</a>. Log in with <code>POST /api/auth/login</code>
+and send <code>Authorization: Bearer &lt;token&gt;</code>.</p><table><thead><tr><th>method</th>
+<th>path</th><th>what</th><th>permission</th></tr></thead><tbody id="ops"></tbody></table>
+<script>
+fetch("/api/openapi.json").then(r => r.json()).then(spec => {
+  const body = document.getElementById("ops");
+  for (const [path, ops] of Object.entries(spec.paths)) {
+    for (const [method, op] of Object.entries(ops)) {
+      const tr = document.createElement("tr");
+      for (const [text, cls] of [[method.toUpperCase(), "m"], [path, ""],
+                                 [op.summary || "", ""], [op["x-permission"] || "public", ""]]) {
+        const td = document.createElement("td"); td.textContent = text;
+        if (cls) td.className = cls; tr.appendChild(td);
+      }
+      body.appendChild(tr);
+    }
+  }
+});
+</script></body></html>"""
+
+
 def _document_security(app: FastAPI) -> None:
     """Declare the auth schemes in the OpenAPI schema, and each operation's permission."""
     from fastapi.openapi.utils import get_openapi
@@ -110,7 +137,7 @@ def create_app(ws: Workspace | str | Path) -> FastAPI:
         description="Enforcement case management: search, person profiles, leads, cases, "
                     "identity review, departures and the audit trail. Authenticate with "
                     "`POST /api/auth/login`; send `Authorization: Bearer <token>`.",
-        openapi_url="/api/openapi.json", docs_url="/api/docs", redoc_url="/api/redoc",
+        openapi_url="/api/openapi.json", docs_url=None, redoc_url=None,
     )
     app.state.ws = ws
     errors.install(app)
@@ -119,6 +146,11 @@ def create_app(ws: Workspace | str | Path) -> FastAPI:
     def health() -> Any:
         """Liveness check (no authentication)."""
         return Health(status="ok", version=str(_version))
+
+    @app.get("/api/docs", include_in_schema=False, response_class=HTMLResponse)
+    def docs() -> str:
+        """Offline API reference (no CDN): rendered from /api/openapi.json in the browser."""
+        return _DOCS_HTML
 
     for r in (auth, persons, leads, cases, review, departures, logistics, admin):
         app.include_router(r.router)
