@@ -245,7 +245,7 @@ def get_profile(ws: Any, actor: Principal, person_id: str, purpose: str | None
                                         + (f" {e['value']}" if e["value"] else ""),
                              "case_id": e["case_id"], "at": e["at"]})
             case_rows.append(e)
-    except Exception:  # noqa: BLE001,S110  # pragma: no cover - store unreachable: keep profile
+    except Exception:  # pragma: no cover - store unreachable: keep profile
         pass
 
     departure = None
