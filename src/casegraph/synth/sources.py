@@ -758,7 +758,7 @@ def _scn(name: str) -> int:
 
 def facilities(pop: Population, rng: np.random.Generator, n_custody: int) -> Source:
     pool = geo.zip_pool()
-    n_fac = int(np.clip(round(n_custody / 250), 3, 200))
+    n_fac = int(np.clip(round(n_custody / 200), 4, 200))
     states = np.array(geo.FACILITY_STATES, dtype=object)[rng.integers(0, len(geo.FACILITY_STATES), n_fac)]
     zi = np.array([_zip_in(rng, s) for s in states])
     weight = rng.gamma(3.0, 1.0, n_fac)
