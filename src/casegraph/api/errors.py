@@ -42,7 +42,7 @@ def audit_failure(request: Request, status: int, code: str, message: str) -> Non
                      purpose=None, result=code,
                      detail={"path": request.url.path, "status": status,
                              "message": message[:300]})
-    except Exception:
+    except Exception:  # never turn an error response into a 500
         log.exception("could not audit a failed request")
 
 

@@ -245,7 +245,8 @@ def get_profile(ws: Any, actor: Principal, person_id: str, purpose: str | None
                                         + (f" {e['value']}" if e["value"] else ""),
                              "case_id": e["case_id"], "at": e["at"]})
             case_rows.append(e)
-    except Exception:  # pragma: no cover - store unreachable: keep profile
+    # operational store unreachable: keep the rest of the profile
+    except Exception:  # noqa: BLE001, S110  # pragma: no cover
         pass
 
     departure = None
