@@ -55,6 +55,7 @@ def test_fielded_clauses_must_match(ro_ws):
     assert ids(service.search(ro_ws, "maria a:098765432")) == ["P-000002"]
     assert ids(service.search(ro_ws, "maria city:houston")) == ["P-000001"]
     assert ids(service.search(ro_ws, "id:P-000004")) == ["P-000004"]
+    assert ids(service.search(ro_ws, "P-000004"))[0] == "P-000004"  # free text too
 
 
 def test_other_identifiers_free_text(ro_ws):

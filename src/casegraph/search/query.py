@@ -65,6 +65,7 @@ _FIELD_TOKEN = re.compile(r'^([A-Za-z_]{1,20}):(.*)$', re.DOTALL)
 _DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _DATE_US = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 _YEAR = re.compile(r"^(19|20)\d{2}$")
+_PERSON_ID = re.compile(r"^P-\d{3,}$", re.IGNORECASE)
 _ALNUM = re.compile(r"[^0-9A-Za-z]")
 _TRUE = {"yes", "y", "true", "1", "open", "eligible"}
 _FALSE = {"no", "n", "false", "0", "none", "closed", "ineligible"}
@@ -262,6 +263,9 @@ def _free(pq: ParsedQuery, word: str) -> None:
         return
     if _YEAR.match(w):
         pq.clauses.append(Clause("year", w))
+        return
+    if _PERSON_ID.match(w):
+        pq.clauses.append(Clause("person_id", w.upper()))
         return
     if any(ch.isdigit() for ch in w):
         for form in norm_identifier(None, w)[:2]:
