@@ -146,6 +146,7 @@ def list_leads(ws: Any, actor: Principal, *, status: str | None = None,
         items = [i for i in items if ql in str(i.get("address") or "").lower()
                  or ql in str(i.get("full_name") or "").lower() or ql in str(i["lead_id"]).lower()]
     rev = order == "desc"
+    items.sort(key=lambda i: str(i["lead_id"]))  # stable pages: ties ordered by lead id
     present = [i for i in items if i.get(sort) is not None]
     missing = [i for i in items if i.get(sort) is None]
     present.sort(key=lambda i: i[sort], reverse=rev)
