@@ -266,3 +266,14 @@ def test_web_pages_refuse_anonymous_users(app, client) -> None:
                                    and "login" not in r.headers.get("location", "")):
             problems.append(f"{method} {path}: {r.status_code}")
     assert not problems, problems
+
+
+def test_password_spraying_from_one_address_is_throttled(client, monkeypatch) -> None:
+    from casegraph.api.routes import auth as auth_routes
+
+    monkeypatch.setattr(auth_routes, "CLIENT_FAILURES", 4)
+    for name in ("ana", "sue", "otto", "lou"):
+        r = client.post("/api/auth/login", json={"username": name, "password": "Summer2026!"})
+        assert r.status_code == 401
+    r = client.post("/api/auth/login", json={"username": "aud", "password": PASSWORD})
+    assert r.status_code == 429 and "Retry-After" in r.headers

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import deque
+
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 
 from casegraph.api.deps import (
@@ -18,6 +22,26 @@ from casegraph.workspace import Workspace
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
+#: Failed logins allowed from one client address per window before it is throttled
+#: (per-account lockout stops guessing one password; this stops spraying many accounts).
+CLIENT_FAILURES = 30
+CLIENT_WINDOW_S = 300.0
+_failures_lock = threading.Lock()
+
+
+def _recent_failures(request: Request, client: str, add: bool = False) -> int:
+    with _failures_lock:
+        table = getattr(request.app.state, "login_failures", None)
+        if table is None:
+            table = request.app.state.login_failures = {}
+        now = time.monotonic()
+        q = table.setdefault(client, deque())
+        while q and now - q[0] > CLIENT_WINDOW_S:
+            q.popleft()
+        if add:
+            q.append(now)
+        return len(q)
+
 
 @router.post("/login", response_model=LoginOut, responses={401: {}, 423: {}})
 def login_route(body: LoginIn, request: Request, response: Response,
@@ -27,10 +51,14 @@ def login_route(body: LoginIn, request: Request, response: Response,
     Any session cookie sent with the request is revoked (a login never reuses a session)."""
     previous = request.cookies.get(SESSION_COOKIE)
     client = request.client.host if request.client else None
+    if _recent_failures(request, client or "-") >= CLIENT_FAILURES:
+        raise HTTPException(429, "too many failed logins from this address; try again in a "
+                                 "few minutes", headers={"Retry-After": str(int(CLIENT_WINDOW_S))})
     try:
         token, p = login(ws, body.username, body.password, kind=body.mode,
                          previous_token=previous, client=client)
     except AuthError as e:
+        _recent_failures(request, client or "-", add=True)
         raise HTTPException(423 if e.reason == "locked" else 401, str(e)) from e
     perms = sorted(MATRIX.get(p.role, ()))
     if body.mode == "cookie":
