@@ -144,6 +144,10 @@ def blocking(synth: Path) -> None:
 
 
 def speed_one(synth: Path) -> dict[str, Any]:
+    import logging
+
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
+    logging.getLogger("casegraph.resolve.pipeline").setLevel(logging.INFO)
     ws = Workspace(_copy_ws(synth / "ws"))
     t = time.perf_counter()
     rep = pipeline.resolve_workspace(ws, full=True, progress=False)

@@ -91,6 +91,7 @@ class _Phases:
             yield
         finally:
             self.timings[name] = round(time.perf_counter() - t, 3)
+            log.info("resolve phase %s: %.1fs", name, self.timings[name])
             if self.progress is not None and self.task is not None:
                 self.progress.advance(self.task)
 
@@ -233,12 +234,27 @@ def _cluster_pairs(ws: Workspace, cfg: ResolveConfig, nodes_sql: str,
             src = k.split(":", 1)[0]
             if src in cfg.unique_sources:
                 excl[k] = src
-    edges = [(l, r, p, w) for l, r, p, must, w in pos if not must]
-    musts = [(l, r) for l, r, p, must, w in pos if must]
-    res = cluster(list(parent), edges, pair_scores=pair_scores, a_number=anum,
-                  must_link=musts, human_same=same, cannot_link=diff, exclusive_source=excl,
-                  link_threshold=cfg.link_threshold, min_density=cfg.min_density,
-                  veto_below=cfg.veto_below)
+    # a component of two records is one link: nothing can chain, so it needs no search
+    # (unless a one-record-per-person source could be violated)
+    big_set = set(big)
+    pairs_only = {x for x in parent if x not in big_set and x not in excl}
+    edges = [(l, r, p, w) for l, r, p, must, w in pos if not must and l not in pairs_only]
+    musts = [(l, r) for l, r, p, must, w in pos if must and l not in pairs_only]
+    res = cluster([x for x in parent if x not in pairs_only], edges, pair_scores=pair_scores,
+                  a_number=anum, must_link=musts, human_same=same, cannot_link=diff,
+                  exclusive_source=excl, link_threshold=cfg.link_threshold,
+                  min_density=cfg.min_density, veto_below=cfg.veto_below)
+    nxt = max(res.cluster_of.values(), default=-1) + 1
+    for l, r, p, must, _w in pos:
+        if l in pairs_only:
+            res.cluster_of[l] = res.cluster_of[r] = nxt
+            res.best_link[l] = res.best_link[r] = 1.0 if must else p
+            nxt += 1
+    for l, r in same:  # human "same" pairs that formed a two-record component
+        if l in pairs_only and l not in res.cluster_of:
+            res.cluster_of[l] = res.cluster_of[r] = nxt
+            res.best_link[l] = res.best_link[r] = 1.0
+            nxt += 1
     return res, node_keys
 
 
@@ -278,8 +294,10 @@ def assign_ids(clusters: dict[int, list[str]], old_person_of: dict[str, str],
                 overlap[(c, pid)] += 1
     for k, pid in old_person_of.items():
         old_members[pid].add(k)
+    first_key = {c: min(keys) for c, keys in clusters.items()}
+    # ties go to the cluster with the smallest record key: independent of cluster numbering
     order = sorted(overlap.items(), key=lambda kv: (-kv[1], -len(clusters[kv[0][0]]),
-                                                    kv[0][1], kv[0][0]))
+                                                    kv[0][1], first_key[kv[0][0]]))
     id_of: dict[int, str] = {}
     used: set[str] = set()
     for (c, pid), _n in order:
