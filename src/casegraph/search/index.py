@@ -163,6 +163,8 @@ class TantivyPersonIndex(PersonIndex):
         with _OPEN_LOCK:
             cur = _OPEN.get(key)
             if cur is None or cur[1] != st_dir.st_ino:
+                if len(_OPEN) >= 16:  # many workspaces in one process (tests): forget old ones
+                    _OPEN.clear()
                 idx = tantivy.Index(self.schema, path=str(self.path), reuse=True)
                 _OPEN[key] = (idx, st_dir.st_ino, mtime)
                 return idx
