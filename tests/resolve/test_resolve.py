@@ -167,6 +167,9 @@ def test_tiny_workspace_uses_priors(ws: Workspace) -> None:
     rep = resolve_workspace(ws, progress=False)
     assert rep.records == 3 and not rep.trained
     assert Path(rep.model_path).exists()
+    insert_records(ws, CRAFTED[3:8], batch_id="b2")  # the data more than doubles
+    rep = resolve_workspace(ws, progress=False)
+    assert rep.mode == "full" and "outgrew" in rep.notes[0]
 
 
 def test_empty_and_nameless_workspace(ws: Workspace) -> None:

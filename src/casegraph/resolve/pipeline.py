@@ -513,11 +513,16 @@ def resolve_workspace(ws: Workspace, full: bool = False, progress: bool | None =
     with _Phases(phases, bool(progress)) as ph:
         with ph.phase("prepare"):
             n = build_input(ws)
+        retrain = incremental and _model_outgrown(ws, n, cfg)
+        if retrain:
+            incremental = False
         if incremental:
             assert model_path is not None
             report = _run_incremental(ws, cfg, run_id, n, model_path, ph)
         else:
             report = _run_full(ws, cfg, run_id, n, ph)
+            if retrain:
+                report.notes.insert(0, "the workspace outgrew the saved model: retrained")
     report.timings = ph.timings
     report.review_open = int(_scalar(
         ws, "select count(*) from identity_review where status = 'open'") or 0)
@@ -534,6 +539,17 @@ def resolve_workspace(ws: Workspace, full: bool = False, progress: bool | None =
     if not KEEP_PAIRS:
         ws.con.execute(f"drop table if exists {PAIRS_TABLE}")
     return report
+
+
+def _model_outgrown(ws: Workspace, n: int, cfg: ResolveConfig) -> bool:
+    """True when the last trained model no longer fits the data: it was trained on prior
+    weights and there is now enough data to train, or the data has more than doubled."""
+    rows = _fetch(ws, "select records, trained from resolve_runs where mode = 'full' "
+                      "order by started_at desc, run_id desc limit 1")
+    if not rows:
+        return True
+    records, trained = rows[0]
+    return (not trained and n >= cfg.min_train_records) or n > 2 * max(int(records or 0), 1)
 
 
 def _run_full(ws: Workspace, cfg: ResolveConfig, run_id: str, n: int, ph: _Phases
