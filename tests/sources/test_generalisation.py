@@ -83,3 +83,43 @@ def test_a_latin1_semicolon_file_with_accented_headers(ws, make_source):
     o = rec(ws, "o:O-1")
     assert (o["a_number"], o["nationality"], str(o["order_date"])) == (
         "012345678", "ES", "2024-02-01")
+
+
+def test_old_mac_line_endings(ws, make_source):
+    data = "Export\rid;name;aka\r1;Ana Lima;x\r2;Bo Chen;\r"
+    spec = {"source": "p", "kind": "person", "record_id": "id", "skip_rows": 1,
+            "fields": {"full_name": "name", "name_aliases": "aka"}}
+    [r] = ingest_specs(ws, [make_source(spec, data)], progress=False)
+    assert (r.read, r.accepted) == (2, 2)
+    assert rec(ws, "p:2")["family_name"] == "Chen"
+
+
+def test_json_lists_of_names_read_as_aliases(ws, make_source):
+    data = ('{"id": "1", "name": "Ana Lima", "aka": ["Ana Maria Lima", "A. Lima"]}\n'
+            '{"id": "2", "name": "Bo Chen", "aka": []}\n'
+            '{"id": "3", "name": "Li Na", "aka": [{"n": "x"}]}\n')
+    spec = {"source": "j", "kind": "person", "record_id": "id",
+            "fields": {"full_name": "name", "name_aliases": "aka"}}
+    [r] = ingest_specs(ws, [make_source(spec, data, ext="jsonl")], progress=False)
+    assert r.accepted == 3
+    assert rec(ws, "j:1")["name_aliases"] == "Ana Maria Lima; A. Lima"
+    assert rec(ws, "j:2")["name_aliases"] is None
+    assert rec(ws, "j:3")["name_aliases"] == '[{"n": "x"}]'
+
+
+def test_parquet_list_columns_read_as_aliases(ws, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    d = tmp_path / "pq"
+    d.mkdir()
+    pq.write_table(pa.table({"id": ["1", "2"], "name": ["Ana Lima", "Bo Chen"],
+                             "aka": pa.array([["A. Lima", None, "Ana M. Lima"], []],
+                                             pa.list_(pa.string()))}), d / "p.parquet")
+    (d / "p.yaml").write_text("source: q\nkind: person\npath: p.parquet\nrecord_id: id\n"
+                              "fields:\n  full_name: name\n  name_aliases: aka\n",
+                              encoding="utf-8")
+    [r] = ingest_specs(ws, [d / "p.yaml"], progress=False)
+    assert r.accepted == 2
+    assert rec(ws, "q:1")["name_aliases"] == "A. Lima; Ana M. Lima"
+    assert rec(ws, "q:2")["name_aliases"] is None

@@ -131,6 +131,7 @@ def _clean_header(names: list[str], notices: list[str], fname: str) -> list[str]
 
 
 _EXCEL_SEP = re.compile(r"^\s*sep=(.)\s*$", re.IGNORECASE)
+_NEWLINE = re.compile(r"\r\n|\r|\n")
 
 
 def _csv_head(path: Path, spec: SourceSpec) -> tuple[str, str, list[str], str | None, int]:
@@ -146,22 +147,24 @@ def _csv_head(path: Path, spec: SourceSpec) -> tuple[str, str, list[str], str | 
         raise ReadError(f"{path}: the file is empty (no header row)")
     text = raw.decode(enc, errors="replace")
     text = text.lstrip("\ufeff")
+    # Lines end in \n, \r\n or a lone \r (old Mac / "CSV (Macintosh)" exports).
     if spec.skip_rows:
-        parts = text.split("\n", spec.skip_rows)
+        parts = _NEWLINE.split(text, spec.skip_rows)
         if len(parts) <= spec.skip_rows:
             raise ReadError(f"{path}: fewer than skip_rows={spec.skip_rows} lines")
         text = parts[-1]
-    first_line = text.split("\n", 1)[0]
+    first_line = _NEWLINE.split(text, 1)[0]
     extra = 0
-    sep = _EXCEL_SEP.match(first_line.rstrip("\r"))
+    sep = _EXCEL_SEP.match(first_line)
     if sep:
         extra = 1
-        text = text.split("\n", 1)[1] if "\n" in text else ""
-        first_line = text.split("\n", 1)[0]
+        rest = _NEWLINE.split(text, 1)
+        text = rest[1] if len(rest) > 1 else ""
+        first_line = _NEWLINE.split(text, 1)[0]
         if not text.strip():
             raise ReadError(f"{path}: only a 'sep=' line; expected a header row after it")
     delim = spec.delimiter or (sep.group(1) if sep else _sniff_delimiter(first_line))
-    reader = csv.reader(io.StringIO(text), delimiter=delim)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
     try:
         header = next(reader)
     except (StopIteration, csv.Error) as e:
@@ -232,6 +235,20 @@ def read_csv(path: Path, spec: SourceSpec) -> ReadResult:
     return ReadResult(table, names, enc, notices, malformed)
 
 
+def _list_text(v: Any) -> str | None:
+    """A list of plain values as ``"a; b"`` (how aliases and charges are written in text
+    sources); an empty list is missing; nested lists/objects stay JSON text."""
+    if v is None:
+        return None
+    if isinstance(v, (list, tuple)) and all(
+            x is None or isinstance(x, (str, int, float, bool)) for x in v):
+        items = [("true" if x else "false") if isinstance(x, bool) else
+                 str(int(x)) if isinstance(x, float) and x.is_integer() else str(x)
+                 for x in v if x is not None and str(x).strip()]
+        return "; ".join(items) if items else None
+    return json.dumps(v, ensure_ascii=False, default=str)
+
+
 # ---- parquet --------------------------------------------------------------------------------
 def _flat_names(schema: pa.Schema) -> list[str]:
     out: list[str] = []
@@ -284,9 +301,8 @@ def _to_strings(table: pa.Table) -> tuple[pa.Table, set[str]]:
             col = col.cast(pa.string())
         elif pa.types.is_null(t):
             col = pa.nulls(len(col), pa.string())
-        else:  # lists, maps, binary: JSON text
-            col = pa.array([None if v is None else json.dumps(v, default=str)
-                            for v in col.to_pylist()], pa.string())
+        else:  # lists of values: "a; b"; other lists, maps, binary: JSON text
+            col = pa.array([_list_text(v) for v in col.to_pylist()], pa.string())
         cols.append(col)
     return pa.table(cols, names=table.column_names), temporal
 
@@ -313,7 +329,7 @@ def _flatten_obj(obj: dict[str, Any], prefix: str = "", out: dict[str, Any] | No
         if isinstance(v, dict):
             _flatten_obj(v, key + ".", out)
         elif isinstance(v, (list, tuple)):
-            out[key] = json.dumps(v, ensure_ascii=False)
+            out[key] = _list_text(v)
         elif isinstance(v, bool):
             out[key] = "true" if v else "false"
         elif isinstance(v, float) and v.is_integer():
