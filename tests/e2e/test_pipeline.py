@@ -139,7 +139,11 @@ def _pipeline(name: str, tmp: Path) -> Run:
         run.results[step] = _invoke(runner, args)
     for q in truth.get("search", {}):
         run.search[q] = _invoke(runner, ["search", q, "--format", "json", *w])
+    run.results["search_eligible"] = _invoke(runner, ["search", "eligible:yes", "--format",
+                                                      "json", "--limit", "1000", *w])
     run.results["audit_verify"] = _invoke(runner, ["audit", "verify", *w])
+    run.results["audit_show"] = _invoke(runner, ["audit", "show", "--json", "--limit", "1000",
+                                                 *w])
     for key in ("links", "leads", "eligibility"):
         p = tmp / f"{name}-{key}.csv"
         if p.exists():
@@ -414,10 +418,26 @@ def test_search_json_finds_the_person(run: Run) -> None:
         assert hits[0]["person_id"] == run.one_pid(who), (q, [h["person_id"] for h in hits])
 
 
-def test_audit_verifies_and_records_exports(run: Run) -> None:
+def test_search_eligible_filter_agrees_with_the_run(run: Run) -> None:
+    hits = json.loads(run.results["search_eligible"].stdout)
+    hits = hits if isinstance(hits, list) else hits.get("results", [])
+    elig = {pid for pid, e in _eligible(run.csvs["eligibility"]).items() if e}
+    assert {h["person_id"] for h in hits} == elig
+
+
+def test_audit_verifies_and_records_every_export(run: Run) -> None:
     assert run.results["audit_verify"].exit_code == 0
     text = (run.results["audit_verify"].stdout or "").lower()
     assert "fail" not in text or "0 fail" in text, text
+    events = [json.loads(line) for line in run.results["audit_show"].stdout.splitlines()
+              if line.strip().startswith("{")]
+    actions = {e["action"] for e in events}
+    want = {"ingest", "quarantine.read", "resolve.run", "export.links", "score.run",
+            "leads.list", "export.leads", "export.eligibility", "departures.classify",
+            "search"}
+    assert want <= actions, sorted(want - actions)
+    exported = {e["action"]: e for e in events if e["action"].startswith("export.")}
+    assert exported["export.leads"]["object_ids"] == [r["lead_id"] for r in run.csvs["leads"]]
 
 
 # ------------------------------------------------------------------------------------------
