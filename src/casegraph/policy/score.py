@@ -15,7 +15,7 @@ import datetime as dt
 import json
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -148,6 +148,16 @@ def decide_person(facts: PersonFacts, as_of: dt.date, policy: LoadedPolicy) -> P
                           [c.as_dict() for c in contribs])
 
 
+DecideAll = Callable[[Workspace, dt.date, LoadedPolicy], Iterable[PersonDecision]]
+
+
+def decide_in_process(ws: Workspace, as_of: dt.date, policy: LoadedPolicy
+                      ) -> Iterator[PersonDecision]:
+    """Every person's decision, in this process (the embedded engine)."""
+    for pf in iter_person_facts(ws):
+        yield decide_person(pf, as_of, policy)
+
+
 def latest_run(ws: Workspace) -> dict[str, Any] | None:
     """The latest scoring run (max ``created_at``), or None."""
     if not ws.has_table("score_runs"):
@@ -169,8 +179,8 @@ def _today() -> dt.date:
 
 def run_scoring(ws: Workspace, as_of: dt.date | None = None,
                 policy_path: str | Path | None = None, *,
-                policy: LoadedPolicy | None = None, progress: Progress | None = None
-                ) -> ScoreReport:
+                policy: LoadedPolicy | None = None, progress: Progress | None = None,
+                decide_all: DecideAll | None = None) -> ScoreReport:
     """Evaluate every person on ``as_of`` (default today) and store the run.
 
     Args:
@@ -179,6 +189,9 @@ def run_scoring(ws: Workspace, as_of: dt.date | None = None,
         policy_path: a policy YAML replacing the packaged default.
         policy: an already loaded policy (wins over ``policy_path``).
         progress: called as ``progress(done, total)`` while persons are evaluated.
+        decide_all: the engine that decides every person (default: in process, facts from
+            the warehouse). The Spark engine passes one that runs :func:`decide_person` on
+            the executors; storing the run is the same whichever engine decided.
 
     Returns:
         A :class:`ScoreReport` (counts per gate and verdict).
@@ -198,8 +211,7 @@ def run_scoring(ws: Workspace, as_of: dt.date | None = None,
     e_cols: dict[str, list[Any]] = {k: [] for k in ("person_id", "eligible", "blocking", "flags")}
     p_cols: dict[str, list[Any]] = {k: [] for k in ("person_id", "score", "contributions")}
     n = 0
-    for pf in iter_person_facts(ws):
-        d = decide_person(pf, as_of, lp)
+    for d in (decide_all or decide_in_process)(ws, as_of, lp):
         pid, ok, flags = d.person_id, d.eligible, d.flags
         people.append((pid, d.results))
         e_cols["person_id"].append(pid)

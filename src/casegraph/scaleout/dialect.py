@@ -15,12 +15,12 @@ from sqlglot import exp
 #: Functions sqlglot leaves under their DuckDB names, and their Spark equivalents (the
 #: similarity functions are the Scala UDFs in Splink's jar).
 _FUNCTION_FIXUPS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"\bJAROWINKLER_SIMILARITY\(", re.I), "jaro_winkler("),
-    (re.compile(r"\bJARO_WINKLER_SIMILARITY\(", re.I), "jaro_winkler("),
-    (re.compile(r"\bJARO_SIMILARITY\(", re.I), "jaro_sim("),
-    (re.compile(r"\bLENGTH\(LIST_INTERSECT\(", re.I), "SIZE(ARRAY_INTERSECT("),
-    (re.compile(r"\bLIST_INTERSECT\(", re.I), "ARRAY_INTERSECT("),
-    (re.compile(r"\bLEN\(LIST_INTERSECT\(", re.I), "SIZE(ARRAY_INTERSECT("),
+    (re.compile(r"\bJAROWINKLER_SIMILARITY\(", re.IGNORECASE), "jaro_winkler("),
+    (re.compile(r"\bJARO_WINKLER_SIMILARITY\(", re.IGNORECASE), "jaro_winkler("),
+    (re.compile(r"\bJARO_SIMILARITY\(", re.IGNORECASE), "jaro_sim("),
+    (re.compile(r"\bLENGTH\(LIST_INTERSECT\(", re.IGNORECASE), "SIZE(ARRAY_INTERSECT("),
+    (re.compile(r"\bLIST_INTERSECT\(", re.IGNORECASE), "ARRAY_INTERSECT("),
+    (re.compile(r"\bLEN\(LIST_INTERSECT\(", re.IGNORECASE), "SIZE(ARRAY_INTERSECT("),
 )
 
 

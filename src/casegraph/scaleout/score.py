@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
+from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
 
+from casegraph.ontology import FACT_FIELDS, FieldType
 from casegraph.policy.config import LoadedPolicy
 from casegraph.policy.facts import FACT_COLUMNS, GATE_KINDS, PersonFacts, _fact, _facts_sql
+from casegraph.policy.gates import GATE_NAMES, GateResult
+from casegraph.policy.score import PersonDecision, ScoreReport, run_scoring
 from casegraph.scaleout.dialect import duckdb_to_spark
 from casegraph.scaleout.lake import export_to_lake, import_from_lake, read_lake, write_lake
 from casegraph.scaleout.session import get_spark
@@ -27,12 +32,14 @@ OUT_SCHEMA = ("person_id string, row_kind string, gate string, verdict string, r
               "evidence string, flags string, eligible boolean, blocking string, score double, "
               "contributions string")
 
-FACT_INPUT_COLUMNS = ("record_key", "kind", "case_number", "a_number", "birth_date",
-                      "full_name_norm", "given_name_norm", "family_name_norm", *FACT_COLUMNS)
+#: Integer facts: pandas turns a nullable integer column into floats; turn them back.
+_INT_POSITIONS = frozenset(
+    3 + i for i, c in enumerate(FACT_COLUMNS)
+    if c in FACT_FIELDS and FACT_FIELDS[c].type == FieldType.INT)
 
 
 def _clean(v: Any) -> Any:
-    if v is None or (isinstance(v, float) and v != v):
+    if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
         return None
     if isinstance(v, pd.Timestamp):
         return v.date()
@@ -52,7 +59,8 @@ def _decide_group(as_of: dt.date, policy_text: str, origin: str):  # type: ignor
         pdf = pdf.sort_values("record_key", na_position="first")
         pid = pdf["person_id"].iloc[0]
         conf = _clean(pdf["confidence"].iloc[0])
-        facts = [_fact(tuple(_clean(v) for v in row))
+        facts = [_fact(tuple(int(c) if i in _INT_POSITIONS and c is not None else c
+                             for i, c in enumerate(_clean(v) for v in row)))
                  for row in pdf[["person_id", "p", "via", *FACT_COLUMNS]].itertuples(
                      index=False, name=None)
                  if _clean(row[3]) is not None]
@@ -69,8 +77,8 @@ def _decide_group(as_of: dt.date, policy_text: str, origin: str):  # type: ignor
     return run
 
 
-def decide_on_spark(ws: Workspace, as_of: dt.date, lp: LoadedPolicy) -> str:
-    """Evaluate every person on Spark; returns the warehouse table holding the decisions."""
+def decide_on_spark(ws: Workspace, as_of: dt.date, lp: LoadedPolicy) -> Iterator[PersonDecision]:
+    """Every person's decision, computed on Spark (plug into ``run_scoring(decide_all=...)``)."""
     export_to_lake(ws, "persons", "select person_id, confidence from persons")
     export_to_lake(ws, "person_records", "select person_id, record_key, match_probability "
                                           "from person_records")
@@ -87,5 +95,25 @@ def decide_on_spark(ws: Workspace, as_of: dt.date, lp: LoadedPolicy) -> str:
     out = joined.groupBy("person_id").applyInPandas(
         _decide_group(as_of, lp.text, lp.origin), schema=OUT_SCHEMA)
     write_lake(out, ws, "score_decisions")
-    import_from_lake(ws, "score_decisions", "_spark_score_decisions")
-    return "_spark_score_decisions"
+    table = "_spark_score_decisions"
+    import_from_lake(ws, "score_decisions", table)
+    rows = ws.query(f"select * from {table} order by person_id, row_kind, gate")
+    ws.con.execute(f"drop table {table}")
+    order = {g: i for i, g in enumerate(GATE_NAMES)}
+    gates: list[GateResult] = []
+    for r in rows:  # per person: 'gate' rows sort before the 'person' row
+        if r["row_kind"] == "gate":
+            gates.append(GateResult(r["gate"], r["verdict"], r["reason"],
+                                    tuple(json.loads(r["evidence"])), tuple(json.loads(r["flags"]))))
+            continue
+        gates.sort(key=lambda g: order[g.gate])
+        yield PersonDecision(r["person_id"], gates, bool(r["eligible"]), json.loads(r["blocking"]),
+                             json.loads(r["flags"]), float(r["score"]),
+                             json.loads(r["contributions"]))
+        gates = []
+
+
+def run_scoring_on_spark(ws: Workspace, as_of: dt.date | None = None,
+                         policy_path: str | None = None) -> ScoreReport:
+    """``casegraph score --engine spark``: the policy room's run, decided on Spark."""
+    return run_scoring(ws, as_of, policy_path, decide_all=decide_on_spark)

@@ -8,6 +8,7 @@ because Splink's Spark backend needs both.
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 import threading
 from typing import TYPE_CHECKING
@@ -27,6 +28,8 @@ def get_spark(app_name: str = "casegraph") -> SparkSession:
             return _session
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
         os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
+        # executors run the rooms' Python (gate functions): same interpreter as the driver
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         from pyspark.sql import SparkSession
         from splink.backends.spark import similarity_jar_location
 
