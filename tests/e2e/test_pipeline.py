@@ -681,3 +681,63 @@ def test_case_number_collision_does_not_settle_another_persons_appeal(collision)
     verdicts = _verdicts(collision["elig_rows"])[collision["karim"]]
     assert verdicts["final_order"] != "pass", verdicts
     assert collision["karim"] not in {r["person_id"] for r in collision["leads_rows"]}
+
+
+# ------------------------------------------------------------------------------------------
+# a decision on another person's record, reached only through a shared A-number
+# ------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def uncertain(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    d = tmp_path_factory.mktemp("e2e-uncertain")
+    root = d / "src"
+    shutil.copytree(DATA / "uncertain_decision", root)
+    runner = CliRunner()
+    w = ["--workspace", str(d / "ws")]
+    out: dict[str, Any] = {}
+    for k, v in {
+        "ingest": ["ingest", *sorted(str(p) for p in root.glob("*.yaml")), "--quiet", *w],
+        "resolve": ["resolve", *w],
+        "review": ["review", "--json", *w],
+    }.items():
+        out[k] = _invoke(runner, v)
+    items = json.loads(out["review"].stdout) if out["review"].exit_code == 0 else []
+    out["decided"] = [
+        _invoke(runner, ["review", "decide", i["review_id"], "different", "--reason",
+                         "other name and birth date: a clerical A-number", *w]).exit_code
+        for i in items if "events:Z-9" in (i["record_key_l"], i["record_key_r"])]
+    for k, v in {
+        "resolve2": ["resolve", *w],
+        "links": ["export", "links", "--out", str(d / "links.csv"), *w],
+        "score": ["score", "--as-of", "2026-11-01", *w],
+        "eligibility": ["export", "eligibility", "--out", str(d / "elig.csv"), *w],
+        "leads": ["export", "leads", "--out", str(d / "leads.csv"), *w],
+    }.items():
+        out[k] = _invoke(runner, v)
+    for k in ("links", "elig", "leads"):
+        p = d / f"{k}.csv"
+        out[k + "_rows"] = _read_csv(p.read_text(encoding="utf-8"))[1] if p.exists() else []
+    kp = {f"{r['source']}:{r['record_id']}": r["person_id"] for r in out["links_rows"]}
+    out["karim"], out["wei"] = kp.get("court:K-1"), kp.get("events:Z-9")
+    return out
+
+
+def test_reviewed_clerical_a_number_pipeline_runs(uncertain) -> None:
+    for step in ("ingest", "resolve", "review", "resolve2", "links", "score", "eligibility",
+                 "leads"):
+        assert uncertain[step].exit_code == 0, (step, uncertain[step].output[-300:])
+    assert uncertain["decided"] and all(c == 0 for c in uncertain["decided"])
+    assert uncertain["karim"] and uncertain["karim"] != uncertain["wei"]
+
+
+@pytest.mark.xfail(strict=False, reason=(
+    "policy/gates.py case_view(): an 'appeal_decided' whose outcome lets the order stand "
+    "clears the pending appeal and makes the order final without checking that the record "
+    "is certain (cv.certain), and policy/facts.py _facts_sql()'s a_number link ignores the "
+    "reviewer's 'different' decision in identity_decisions: Wei Zhang's dismissal, reached "
+    "only through a clerical A-number, overrides Karim's pending appeal; Karim is eligible "
+    "with a lead"))
+def test_uncertain_decision_never_settles_a_pending_appeal(uncertain) -> None:
+    verdicts = _verdicts(uncertain["elig_rows"])[uncertain["karim"]]
+    assert verdicts["final_order"] != "pass" and verdicts["no_automatic_stay"] != "pass", \
+        verdicts
+    assert uncertain["karim"] not in {r["person_id"] for r in uncertain["leads_rows"]}
