@@ -226,3 +226,17 @@ def test_docs_page_works_offline(client) -> None:
     r = client.get("/api/docs")
     assert r.status_code == 200 and "/api/openapi.json" in r.text
     assert "http://" not in r.text and "https://" not in r.text  # no CDN
+
+
+def test_huge_paging_numbers_are_refused_not_500(client, tokens) -> None:
+    big = str(2**70)
+    assert client.get("/api/audit/events", params={"offset": big},
+                      headers=bearer(tokens["auditor"])).status_code == 422
+    assert client.get("/api/leads", params={"offset": big},
+                      headers=bearer(tokens["analyst"])).status_code == 422
+
+
+def test_services_clamp_paging(gws) -> None:
+    from casegraph.governance.audit import list_events
+
+    assert list_events(gws, offset=2**70, limit=2**70) == ([], 0)

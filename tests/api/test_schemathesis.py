@@ -27,7 +27,7 @@ def test_openapi_schema_is_complete(client) -> None:
 
 def _runner(op, headers: dict[str, str], statuses: list[int], failures: list[str]):
     @given(op.as_strategy())
-    @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None,
+    @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None, derandomize=True,
               suppress_health_check=list(HealthCheck))
     def run(case) -> None:
         r = case.call(headers=headers, base_url="https://testserver")

@@ -131,6 +131,11 @@ def latest_run_id(ws: Any, table: str) -> str | None:
     return rows[0]["run_id"] if rows else None
 
 
+def clamp_page(limit: int, offset: int, max_limit: int = 1000) -> tuple[int, int]:
+    """Limit/offset within what the stores accept (callers other than the API included)."""
+    return max(1, min(int(limit), max_limit)), max(0, min(int(offset), 1_000_000_000))
+
+
 def page(items: list[Any], limit: int, offset: int) -> dict[str, Any]:
     return {"total": len(items), "limit": limit, "offset": offset,
             "items": items[offset:offset + limit]}

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from casegraph.cases._common import audit, has_table, parse_json, query, require
+from casegraph.cases._common import audit, clamp_page, has_table, parse_json, query, require
 from casegraph.governance.users import Principal
 
 
 def list_departures(ws: Any, actor: Principal, *, status: str | None = None,
                     channel: str | None = None, nationality: str | None = None,
                     limit: int = 50, offset: int = 0) -> dict[str, Any]:
+    limit, offset = clamp_page(limit, offset)
     require(ws, actor, "departures.read", "departure.list")
     if not has_table(ws, "departure_status"):
         audit(ws, actor, "departure.list", [], returned=0)

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from casegraph.cases._common import (
     audit,
+    clamp_page,
     clean_text,
     has_table,
     latest_run_id,
@@ -122,6 +123,7 @@ def list_leads(ws: Any, actor: Principal, *, status: str | None = None,
                sort: str = "priority_score", order: str = "desc", limit: int = 50,
                offset: int = 0, all_runs: bool = False) -> dict[str, Any]:
     """Leads of the latest run (filter, sort, page) with their workflow state."""
+    limit, offset = clamp_page(limit, offset)
     require(ws, actor, "leads.read", "lead.list")
     if sort not in SORT_KEYS:
         raise Invalid(f"sort must be one of {', '.join(SORT_KEYS)}")

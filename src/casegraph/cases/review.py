@@ -11,6 +11,7 @@ from typing import Any
 
 from casegraph.cases._common import (
     audit,
+    clamp_page,
     clean_text,
     has_table,
     query,
@@ -42,6 +43,7 @@ def _record(ws: Any, key: str, role: str) -> dict[str, Any] | None:
 
 def list_reviews(ws: Any, actor: Principal, *, status: str = "open", limit: int = 50,
                  offset: int = 0) -> dict[str, Any]:
+    limit, offset = clamp_page(limit, offset)
     require(ws, actor, "review.read", "review.list")
     if not has_table(ws, "identity_review"):
         items: list[dict[str, Any]] = []

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from casegraph.cases._common import audit, clean_text, require
+from casegraph.cases._common import audit, clamp_page, clean_text, require
 from casegraph.governance.audit import append_event, lock_log
 from casegraph.governance.errors import Conflict, Invalid, NotFound
 from casegraph.governance.permissions import allowed
@@ -53,6 +53,7 @@ def list_cases(ws: Any, actor: Principal, *, status: str | None = None,
                assigned_to: str | None = None, person_id: str | None = None,
                limit: int = 50, offset: int = 0) -> dict[str, Any]:
     """Cases visible to ``actor`` (officers: only their own), newest first."""
+    limit, offset = clamp_page(limit, offset)
     require(ws, actor, "cases.read", "case.list")
     q = select(Case)
     if not sees_all(actor):

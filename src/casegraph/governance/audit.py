@@ -220,6 +220,8 @@ def list_events(ws: Any, *, user: str | None = None, person: str | None = None,
     """
     from sqlalchemy import func
 
+    limit = max(1, min(int(limit), 100_000))
+    offset = max(0, min(int(offset), 1_000_000_000))
     q = select(AuditEvent)
     if user:
         q = q.where(AuditEvent.actor == user)

@@ -39,7 +39,8 @@ def audit_events(user_name: str | None = Query(None, alias="user", max_length=12
                  action: str | None = Query(None, max_length=64, description="e.g. person.*"),
                  since: str | None = Query(None, pattern=ISO),
                  until: str | None = Query(None, pattern=ISO),
-                 limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0),
+                 limit: int = Query(100, ge=1, le=1000),
+                 offset: int = Query(0, ge=0, le=1_000_000),
                  ws: Workspace = Depends(get_workspace),
                  user: Principal = Depends(require_permission("audit.read"))) -> Any:
     """Audit events, newest first (auditor). Reading the trail is itself audited."""
