@@ -87,7 +87,8 @@ def detect_encoding(path: Path, declared: str | None = None) -> tuple[str, str |
                 label = "Windows-1252" if enc == "cp1252" else "Latin-1"
                 return enc, (f"{path.name} is not UTF-8 (byte 0x{chunk[e.start]:02x} at line "
                              f"{line}); read as {label}. Set `encoding:` in the spec if that "
-                             f"is wrong.")
+                             f"is wrong (e.g. cp1250 for Central European, cp1251 for "
+                             f"Cyrillic, cp1256 for Arabic exports).")
             if not chunk:
                 return "utf-8", None
             offset += len(chunk)
