@@ -163,6 +163,8 @@ def speed_one(synth: Path) -> dict[str, Any]:
     out["incremental_1pct_seconds"] = round(time.perf_counter() - t, 1)
     out["incremental_changed_persons"] = len(inc.changed_person_ids)
     out["peak_rss_gb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2)
+    ws.close()
+    shutil.rmtree(ws.path.parent, ignore_errors=True)
     return out
 
 
