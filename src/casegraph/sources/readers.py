@@ -3,13 +3,17 @@
 - **csv**: delimiter sniffed from the header line (``,`` ``;`` tab ``|``) unless the spec
   sets one; UTF-8 (with or without BOM) or UTF-16 with BOM; a file that is not valid UTF-8
   is read as Windows-1252 (Latin-1 when even that fails) with a notice naming the first bad
-  byte. Quoted fields may span lines. Rows with the wrong number of cells are returned as
-  *malformed* (they go to quarantine), not dropped.
+  byte. Quoted fields may span lines; lines may end in LF, CRLF or a lone CR (old Mac
+  exports); Excel's ``sep=;`` first line names the delimiter and is skipped. Rows with the
+  wrong number of cells are returned as *malformed* (they go to quarantine), not dropped.
 - **parquet**: nested structs are flattened to ``parent.child`` columns; date/time columns
   are reported as already typed so that no strptime format is applied to them.
 - **jsonl**: one JSON object per line (a ``.json`` file holding one array of objects
   works too); nested objects flatten to ``parent.child``; lines that are not JSON objects
   are malformed rows.
+
+A list of plain values (parquet list column, JSON array) reads as ``"a; b"`` (how text
+sources write aliases); an empty list is missing; lists of objects stay JSON text.
 
 All values come back as strings (or null); typing is the transform's job.
 """
