@@ -120,7 +120,7 @@ def sources(workspace: WorkspaceOpt,
                 console.print("No sources loaded yet: `casegraph ingest SPEC.yaml`.")
                 return
             t = Table(title="Sources")
-            t.add_column("source", overflow="fold")
+            t.add_column("source", no_wrap=True)
             t.add_column("kind")
             for c in ("batches", "current records", "quarantined"):
                 t.add_column(c, justify="right")
@@ -131,7 +131,7 @@ def sources(workspace: WorkspaceOpt,
             console.print(t)
             if batches:
                 bt = Table(title="Batches")
-                bt.add_column("batch", overflow="fold")
+                bt.add_column("batch", no_wrap=True)
                 bt.add_column("loaded (UTC)")
                 bt.add_column("file")
                 for c in ("read", "accepted", "quarantined", "superseded"):
