@@ -599,10 +599,6 @@ def test_spec_error_quoting_markup_like_columns_is_one_line(tmp_path: Path) -> N
     assert "[/]" in res.output and "fields.full_name" in res.output
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "cli/common.py fail_cleanly(): prints f'[bold red]error:[/] {e}' with the message as "
-    "Rich markup; a UserError quoting user input that contains '[/]' (here score --as-of) "
-    "raises rich.errors.MarkupError inside the handler: traceback instead of one line, exit 2"))
 def test_user_error_quoting_markup_is_one_line(tmp_path: Path) -> None:
     res = _invoke(CliRunner(), ["score", "--as-of", "[/]", "--workspace", str(tmp_path)])
     assert res.exit_code == 2, (res.output[-300:], repr(res.exception))

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from casegraph.workspace import Workspace, WorkspaceError, default_workspace_path
 
@@ -48,7 +49,7 @@ def fail_cleanly() -> Iterator[None]:
     try:
         yield
     except (UserError, WorkspaceError) as e:
-        err_console.print(f"[bold red]error:[/] {e}")
+        err_console.print(f"[bold red]error:[/] {escape(str(e))}")
         sys.exit(2)
     except KeyboardInterrupt:
         err_console.print("interrupted")
