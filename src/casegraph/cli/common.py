@@ -28,10 +28,22 @@ WorkspaceOpt = Annotated[
                  help="Workspace directory (default ./casegraph-workspace).",
                  default_factory=default_workspace_path, show_default=False),
 ]
+ENGINES = ("duckdb", "spark")
+
+
+def _engine(value: str) -> str:
+    v = (value or "duckdb").strip().lower()
+    if v not in ENGINES:
+        raise typer.BadParameter(f"unknown engine {value!r}: choose duckdb or spark")
+    return v
+
+
 EngineOpt = Annotated[
     str,
-    typer.Option("--engine", envvar="CASEGRAPH_ENGINE",
-                 help="Batch engine: duckdb (embedded) or spark.", show_default=True),
+    typer.Option("--engine", envvar="CASEGRAPH_ENGINE", callback=_engine,
+                 help="Batch engine: duckdb (embedded, default) or spark (PySpark; "
+                      "CASEGRAPH_SPARK_MASTER / SPARK_REMOTE pick the cluster).",
+                 show_default=True),
 ]
 PurposeOpt = Annotated[
     str | None,

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from casegraph.cli.common import (
+    EngineOpt,
     PurposeOpt,
     UserError,
     WorkspaceOpt,
@@ -84,9 +85,15 @@ def _open(workspace: Path, permission: str | None = None, action: str = ""):
     return ws
 
 
-def _score(ws, as_of: dt.date | None, policy: Path | None):
+def _score(ws, as_of: dt.date | None, policy: Path | None, engine: str = "duckdb"):
     from casegraph.policy.score import run_scoring
 
+    if engine == "spark":
+        from casegraph.scaleout.score import decide_on_spark
+
+        console.print("[dim]deciding every person on Spark (gates and priority in "
+                      "applyInPandas)[/]")
+        return run_scoring(ws, as_of=as_of, policy_path=policy, decide_all=decide_on_spark)
     with _progress("evaluating legal gates") as cb:
         return run_scoring(ws, as_of=as_of, policy_path=policy, progress=cb)
 
@@ -145,11 +152,11 @@ def register(app: typer.Typer) -> None:
                                "and print eligible / blocked counts per gate. Stored per run "
                                "with the as-of date and the policy version.")
     def score_cmd(workspace: WorkspaceOpt, as_of: AsOfOpt = None, policy: PolicyOpt = None,
-                  purpose: PurposeOpt = None) -> None:
+                  purpose: PurposeOpt = None, engine: EngineOpt = "duckdb") -> None:
         with fail_cleanly(), _user_errors():
             day = _as_of(as_of)
             ws = _open(workspace, "leads.read", "score.run")
-            rep = _score(ws, day, policy)
+            rep = _score(ws, day, policy, engine)
             console.print(rep)
             audit_cli(ws, "score.run", object_ids=[rep.run_id], purpose=purpose,
                       detail={"as_of": rep.as_of.isoformat(), "policy_version": rep.policy_version,
