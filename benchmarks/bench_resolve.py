@@ -152,10 +152,16 @@ def speed_one(synth: Path) -> dict[str, Any]:
     t = time.perf_counter()
     rep = pipeline.resolve_workspace(ws, full=True, progress=False)
     el = time.perf_counter() - t
+    truth_csv = synth / "truth" / "records.csv"
+    if truth_csv.exists():
+        s = score_clusters(predicted_from_workspace(ws), _truth_csv(truth_csv)).as_dict()
+    else:
+        s = {}
     # incremental: re-run with 1% of records touched (a new batch version)
     out = {"dataset": synth.name, "records": rep.records, "persons": rep.persons,
            "seconds": round(el, 1), "phases": rep.timings, "pairs": rep.pairs_scored,
-           "peak_rss_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2)}
+           "peak_rss_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2),
+           "accuracy": s}
     ws.con.execute("update records set batch_id = 'bench-touch' where is_current and "
                    "hash(record_key) % 100 = 0")
     t = time.perf_counter()
