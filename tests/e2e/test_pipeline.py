@@ -515,11 +515,6 @@ def _bug_pid(run: Run, who: str) -> set[str]:
     return {kp.get(k, "<missing>") for k in run.all_persons[who]["records"]}
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "resolve/model.py blocking_rules(): no rule pairs a day/month-swapped birth date with a "
-    "shortened compound surname (the swap rule needs an equal family_key), and "
-    "policy/facts.py _facts_sql() name_dob fallback needs the exact birth date: a "
-    "naturalization certificate is missed and the naturalized person gets a lead"))
 def test_naturalization_with_swapped_birth_date_blocks_the_person(hard: Run) -> None:
     elig = _eligible(hard.csvs["eligibility"])
     leads = {r["person_id"] for r in hard.csvs["leads"]}
@@ -668,12 +663,6 @@ def test_case_number_collision_pipeline_runs(collision) -> None:
     assert _eligible(collision["elig_rows"])[collision["olga"]]
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "policy/facts.py _facts_sql(): the 'case_number' link attaches every case_event with the "
-    "order's case number, from any source and whoever resolution linked it to, at the order's "
-    "(certain) probability; policy/gates.py case_view() then lets that decision ('appeal "
-    "dismissed') settle the order. Karim's pending appeal (automatic stay) is overridden by "
-    "Olga's dismissal in another court system: Karim is eligible and gets a lead"))
 def test_case_number_collision_does_not_settle_another_persons_appeal(collision) -> None:
     verdicts = _verdicts(collision["elig_rows"])[collision["karim"]]
     assert verdicts["final_order"] != "pass", verdicts
@@ -743,13 +732,6 @@ def test_reviewed_clerical_a_number_pipeline_runs(which: str, request) -> None:
     assert run_["karim"] and run_["karim"] != run_["wei"]
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "policy/gates.py case_view(): an 'appeal_decided' whose outcome lets the order stand "
-    "clears the pending appeal and makes the order final without checking that the record "
-    "is certain (cv.certain), and policy/facts.py _facts_sql()'s a_number link ignores the "
-    "reviewer's 'different' decision in identity_decisions: Wei Zhang's dismissal, reached "
-    "only through a clerical A-number, overrides Karim's pending appeal; Karim is eligible "
-    "with a lead"))
 def test_uncertain_decision_never_settles_a_pending_appeal(uncertain) -> None:
     verdicts = _verdicts(uncertain["elig_rows"])[uncertain["karim"]]
     assert verdicts["final_order"] != "pass" and verdicts["no_automatic_stay"] != "pass", \
@@ -757,23 +739,12 @@ def test_uncertain_decision_never_settles_a_pending_appeal(uncertain) -> None:
     assert uncertain["karim"] not in {r["person_id"] for r in uncertain["leads_rows"]}
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "policy/gates.py _stays_in_force(): any 'stay_ended' event among the person's facts lifts "
-    "a granted stay, without checking that the ending record is certain (cv.certain); with "
-    "facts.py's a_number link (which ignores the reviewer's 'different' decision) Wei "
-    "Zhang's 'stay ended' lifts the court's stay of Karim's removal: Karim is eligible "
-    "with a lead"))
 def test_uncertain_stay_end_never_lifts_a_stay(uncertain_stay) -> None:
     verdicts = _verdicts(uncertain_stay["elig_rows"])[uncertain_stay["karim"]]
     assert verdicts["no_granted_stay"] != "pass", verdicts
     assert uncertain_stay["karim"] not in {r["person_id"] for r in uncertain_stay["leads_rows"]}
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "policy/gates.py case_view(): a 'motion_decided' clears the pending motion to reopen "
-    "(o.motion_pending = None) whatever its certainty; with facts.py's a_number link "
-    "(ignoring the reviewer's 'different' decision) Wei Zhang's 'motion denied' ends the "
-    "automatic stay of Karim's pending motion to reopen his in-absentia order: eligible, lead"))
 def test_uncertain_motion_decision_never_ends_an_automatic_stay(uncertain_motion) -> None:
     run_ = uncertain_motion
     verdicts = _verdicts(run_["elig_rows"])[run_["karim"]]

@@ -42,7 +42,8 @@ class PersonFacts:
 
     ``facts`` are plain dicts with the :data:`FACT_COLUMNS` keys plus ``link_probability``
     (the probability that the record belongs to this person) and ``linked_via``
-    (``resolution``, ``case_number`` or ``a_number``: see :func:`_facts_sql`).
+    (``resolution``, ``case_number``, ``case_number_conflict``, ``a_number`` or ``name_dob``:
+    see :func:`_facts_sql`; only the first two can be certain, see ``gates.is_certain``).
     """
 
     person_id: str
@@ -95,32 +96,89 @@ def _name_tokens(alias: str) -> str:
     return f"list_filter(list_distinct(flatten(list_value({parts}))), lambda x: length(x) > 1)"
 
 
-def _facts_sql(person_filter: str, kinds: Sequence[str]) -> str:
-    """Facts of persons: records linked by resolution, plus two identity-independent links.
+def _dob_key(alias: str, *names: str) -> str:
+    """SQL: a birth date's year and the set {month, day} (optionally named), so that an exact
+    birth date and one with day and month swapped (03/04 read as 4 March or 3 April) share
+    one join key."""
+    d = f"{alias}.birth_date"
+    exprs = [f"year({d})", f"least(month({d}), day({d}))", f"greatest(month({d}), day({d}))"]
+    if names:
+        exprs = [f"{e} as {n}" for e, n in zip(exprs, names, strict=True)]
+    return ", ".join(exprs)
+
+
+#: Probability of a case-number link that resolution contradicts (the event is resolved to
+#: another person, carries another A-number or birth date, or a reviewer said 'different'):
+#: uncertain, so it can only block or route to review.
+CASE_NUMBER_CONFLICT_PROBABILITY = 0.5
+
+
+def _facts_sql(person_filter: str, kinds: Sequence[str], decisions: bool = False) -> str:
+    """Facts of persons: records linked by resolution, plus identity-independent links.
 
     - ``case_number``: a case event belongs to the removal order with its case number, so
-      it applies to whoever that order is linked to (with the order's link probability).
+      it applies to whoever that order is linked to (with the order's link probability) --
+      unless resolution contradicts it: the event is resolved to another person (one with
+      other records), carries another A-number or birth date than the order, or a reviewer
+      decided it is a different person from one of this person's records. Then the link is
+      ``case_number_conflict`` (:data:`CASE_NUMBER_CONFLICT_PROBABILITY`, *uncertain*): two
+      court systems numbering different cases alike must not settle each other's appeals.
     - ``a_number``: a blocking record (status, detention, departure, case event) carrying an
       A-number found on the person's own records is included as *uncertain*
       (:data:`A_NUMBER_LINK_PROBABILITY`): it can block or route to review, never enable.
-    - ``name_dob``: a status, detention or departure record with the birth date of one of the
-      person's records and a name word in common, likewise *uncertain*.
+    - ``name_dob``: a status, detention or departure record with a name word in common and
+      the birth date of one of the person's records -- exactly, or with day and month
+      swapped -- likewise *uncertain*.
 
+    A record a reviewer decided is a different person from one of this person's records
+    (latest ``identity_decisions`` row for the pair is ``different``; ``decisions`` says the
+    table exists) is never pulled in by the ``a_number`` / ``name_dob`` fallbacks.
     A record reached several ways is kept once, by the strongest way.
     """
     cols = ", ".join(f'r."{c}"' for c in FACT_COLUMNS)
     kinds_sql = ", ".join(f"'{k}'" for k in kinds)
     blocking = ", ".join(f"'{k}'" for k in BLOCKING_KINDS if k in kinds)
+    if decisions:
+        pdiff = """
+        dec as (
+            select l, r from (
+                select least(record_key_l, record_key_r) l,
+                       greatest(record_key_l, record_key_r) r,
+                       arg_max(decision, decided_at) d
+                from identity_decisions group by 1, 2)
+            where d = 'different'),
+        pdiff as (
+            select distinct q.person_id, d.other as record_key
+            from (select l as own, r as other from dec union all select r, l from dec) d
+            join person_records q on q.record_key = d.own),"""
+    else:
+        pdiff = """
+        pdiff as (select null::varchar as person_id, null::varchar as record_key limit 0),"""
     parts = [f"""
         select pr.person_id, pr.match_probability as p, 1 as via_rank, 'resolution' as via,
                pr.record_key
         from person_records pr where pr.person_id is not null {person_filter}"""]
     if "case_event" in kinds:
+        conflict = """(
+                (ep.person_id is not null and ep.person_id <> pr.person_id
+                 and coalesce(epp.record_count, 2) > 1)
+                or (e.a_number is not null and o.a_number is not null
+                    and e.a_number <> o.a_number)
+                or (e.birth_date is not null and o.birth_date is not null
+                    and e.birth_date <> o.birth_date)
+                or x.person_id is not null)"""
         parts.append(f"""
-        select pr.person_id, pr.match_probability, 2, 'case_number', e.record_key
+        select pr.person_id,
+               case when {conflict} then {CASE_NUMBER_CONFLICT_PROBABILITY}
+                    else pr.match_probability end,
+               2, case when {conflict} then 'case_number_conflict' else 'case_number' end,
+               e.record_key
         from person_records pr
         join current_records o on o.record_key = pr.record_key
         join current_records e on e.kind = 'case_event' and e.case_number = o.case_number
+        left join person_records ep on ep.record_key = e.record_key
+        left join persons epp on epp.person_id = ep.person_id
+        left join pdiff x on x.person_id = pr.person_id and x.record_key = e.record_key
         where o.kind = 'removal_order' and o.case_number is not null {person_filter}""")
     if blocking:
         parts.append(f"""
@@ -129,19 +187,25 @@ def _facts_sql(person_filter: str, kinds: Sequence[str]) -> str:
               join current_records o on o.record_key = pr.record_key
               where o.a_number is not null {person_filter}) a
         join current_records r on r.a_number = a.a_number
-        where r.kind in ({blocking})""")
+        left join pdiff x on x.person_id = a.person_id and x.record_key = r.record_key
+        where r.kind in ({blocking}) and x.person_id is null""")
     nd = ", ".join(f"'{k}'" for k in NAME_DOB_KINDS if k in kinds)
     if nd:
         parts.append(f"""
         select a.person_id, {NAME_DOB_LINK_PROBABILITY}, 4, 'name_dob', r.record_key
-        from (select pr.person_id, o.birth_date, {_name_tokens("o")} as toks
+        from (select pr.person_id, {_dob_key("o", "y", "m1", "m2")}, {_name_tokens("o")} as toks
               from person_records pr join current_records o on o.record_key = pr.record_key
               where o.birth_date is not null {person_filter}) a
-        join current_records r on r.birth_date = a.birth_date and r.kind in ({nd})
-        where list_has_any(a.toks, {_name_tokens("r")})""")
+        join current_records r on r.kind in ({nd}) and r.birth_date is not null
+             and year(r.birth_date) = a.y
+             and least(month(r.birth_date), day(r.birth_date)) = a.m1
+             and greatest(month(r.birth_date), day(r.birth_date)) = a.m2
+        left join pdiff x on x.person_id = a.person_id and x.record_key = r.record_key
+        where x.person_id is null and list_has_any(a.toks, {_name_tokens("r")})""")
     links = " union all ".join(parts)
     return f"""
-        with links as ({links}),
+        with {pdiff}
+        links as ({links}),
         best as (select distinct on (person_id, record_key) person_id, p, via, record_key
                  from links order by person_id, record_key, via_rank, p desc)
         select b.person_id, b.p, b.via, {cols}
@@ -172,7 +236,7 @@ def load_person_facts(ws: Workspace, person_id: str, kinds: Sequence[str] = GATE
                        [person_id]).fetchall()
     if not p:
         return None
-    sql = _facts_sql("and pr.person_id = $pid", kinds)
+    sql = _facts_sql("and pr.person_id = $pid", kinds, ws.has_table("identity_decisions"))
     facts = [_fact(r) for r in _rows(ws, sql, {"pid": person_id})]
     return PersonFacts(person_id, None if p[0][1] is None else float(p[0][1]), facts)
 
@@ -190,7 +254,7 @@ def iter_person_facts(ws: Workspace, kinds: Sequence[str] = GATE_KINDS,
                              + ("where person_id in (select person_id from _cg_pids) "
                                 if person_ids is not None else "")
                              + "order by person_id"))
-    facts = _rows(ws, _facts_sql(where, kinds))
+    facts = _rows(ws, _facts_sql(where, kinds, ws.has_table("identity_decisions")))
     pending = next(facts, None)
     for pid, conf in persons:
         pf = PersonFacts(pid, None if conf is None else float(conf))

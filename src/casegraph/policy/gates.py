@@ -13,9 +13,13 @@ Conventions (documented in docs/policy.md):
   the appeal waived, or of type ``expedited`` / ``reinstated`` are final on their date.
 - **Stays.** A granted stay covers its ``stay_end_date`` inclusive (a stay ending on the
   as-of date still blocks). A ``stay_ended`` event dated D lifts the stay from D on.
-- **Uncertain links.** A record linked below ``fact_link_threshold`` is uncertain: blocking
-  evidence on it gives ``needs_review`` (never a silent pass), and a removal order on it
-  cannot by itself make anyone eligible (``needs_review``).
+- **Uncertain links.** A record is *certain* only when linked at or above
+  ``fact_link_threshold`` by resolution or by a case number not contradicted by resolution
+  (:data:`CERTAIN_VIAS`); anything else is uncertain. Uncertain evidence can block or route to
+  ``needs_review``, never enable: blocking evidence on it gives ``needs_review`` (never a
+  silent pass), a removal order on it cannot by itself make anyone eligible, and it never
+  *ends* a blocker -- an uncertain decision does not settle a pending appeal, motion or
+  petition, and an uncertain ``stay_ended`` does not lift a stay.
 - **Flags.** Some facts do not block but must reach the supervisor: a pending petition for
   review or motion to reopen without a stay, a self-reported (claimed) departure. They ride
   on the passing gate's ``flags``. A verified departure followed by later sightings in the
@@ -39,6 +43,11 @@ VERDICTS = (PASS, FAIL, REVIEW)
 CITIZENSHIP_TYPES = ("us_citizen", "naturalized")
 LATER_STATUS_TYPES = ("lawful_permanent_resident", "tps")
 REMOVED_ENCOUNTER_TYPES = ("removal", "removed")
+
+#: Links that can make a fact certain (with a probability at or above the threshold). The
+#: fallback links (``a_number``, ``name_dob``) and a case-number link contradicted by
+#: resolution (``case_number_conflict``) are always uncertain.
+CERTAIN_VIAS = ("resolution", "case_number")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +75,7 @@ class OrderState:
     fell_by: Fact | None = None         # the event that certainly ended it
     doubtful_fall: list[Fact] = field(default_factory=list)   # uncertain events that would end it
     unknown_outcomes: list[Fact] = field(default_factory=list)
+    doubtful_decisions: list[Fact] = field(default_factory=list)  # uncertain, settle nothing
     appeal_pending: Fact | None = None
     appeal_decided: Fact | None = None   # decided with the order standing
     motion_pending: Fact | None = None
@@ -108,11 +118,19 @@ class CaseView:
         return self._departure
 
     def certain(self, f: Fact) -> bool:
-        return f["link_probability"] >= self.config.fact_link_threshold
+        """Certain: linked by resolution (or an uncontradicted case number) at or above the
+        threshold. Only certain facts may clear a blocker or make a person eligible."""
+        return is_certain(f, self.config.fact_link_threshold)
 
     @property
     def active_orders(self) -> list[OrderState]:
         return [o for o in self.orders if o.active]
+
+
+def is_certain(f: Fact, threshold: float) -> bool:
+    """A fact linked at or above ``threshold`` by a link that can be certain (CERTAIN_VIAS)."""
+    return (f["link_probability"] >= threshold
+            and (f.get("linked_via") or "resolution") in CERTAIN_VIAS)
 
 
 def _attach(event: Fact, orders: list[OrderState]) -> OrderState | None:
@@ -126,6 +144,14 @@ def _attach(event: Fact, orders: list[OrderState]) -> OrderState | None:
     if before:
         return before[-1]
     return orders[0] if orders else None
+
+
+def _pending(current: Fact | None, new: Fact, sure: bool, cv: CaseView) -> Fact | None:
+    """The filing that keeps something pending: a later uncertain filing never replaces a
+    certain one (it would turn a certain blocker into a mere review)."""
+    if current is not None and not sure and cv.certain(current):
+        return current
+    return new
 
 
 def _outcome(e: Fact, cfg: GatesPolicy) -> str:
@@ -172,35 +198,62 @@ def case_view(person: PersonFacts, as_of: dt.date, config: GatesPolicy) -> CaseV
                 else:
                     o.doubtful_fall.append(ev)
 
+            # An uncertain record can raise a doubt or a blocker, never settle one: only a
+            # certain decision clears a pending appeal / motion / petition (or makes the order
+            # final early); an uncertain one that would end the order is a doubt (review).
             if t == "appeal_filed":
-                o.appeal_pending = e
+                o.appeal_pending = _pending(o.appeal_pending, e, sure, cv)
             elif t == "appeal_decided":
                 res = _outcome(e, config)
-                o.appeal_pending = None
-                if res == "stands":
-                    o.appeal_decided = e
-                elif res == "falls":
-                    fall()
-                else:
+                if res == "unknown":
                     o.unknown_outcomes.append(e)
+                    if sure:
+                        o.appeal_pending = None
+                elif not sure:
+                    if res == "falls":
+                        fall()
+                    else:
+                        o.doubtful_decisions.append(e)
+                else:
+                    o.appeal_pending = None
+                    if res == "stands":
+                        o.appeal_decided = e
+                    else:
+                        fall()
             elif t == "motion_to_reopen_filed":
-                o.motion_pending = e
+                o.motion_pending = _pending(o.motion_pending, e, sure, cv)
             elif t == "motion_decided":
                 res = _outcome(e, config)
-                o.motion_pending = None
-                if res == "falls":
-                    fall()
-                elif res == "unknown":
+                if res == "unknown":
                     o.unknown_outcomes.append(e)
+                    if sure:
+                        o.motion_pending = None
+                elif not sure:
+                    if res == "falls":
+                        fall()
+                    else:
+                        o.doubtful_decisions.append(e)
+                else:
+                    o.motion_pending = None
+                    if res == "falls":
+                        fall()
             elif t == "petition_for_review_filed":
-                o.petition_pending = e
+                o.petition_pending = _pending(o.petition_pending, e, sure, cv)
             elif t == "petition_decided":
                 res = _outcome(e, config)
-                o.petition_pending = None
-                if res == "falls":
-                    fall()
-                elif res == "unknown":
+                if res == "unknown":
                     o.unknown_outcomes.append(e)
+                    if sure:
+                        o.petition_pending = None
+                elif not sure:
+                    if res == "falls":
+                        fall()
+                    else:
+                        o.doubtful_decisions.append(e)
+                else:
+                    o.petition_pending = None
+                    if res == "falls":
+                        fall()
             elif t == "order_vacated":
                 fall()
             elif t == "relief_granted" and e["event_date"] >= o.date:
@@ -230,7 +283,9 @@ def _verdict(gate: str, blockers: list[tuple[Fact | None, bool, str]], ok_reason
         via = {b[0].get("linked_via") for b in chosen if b[0] is not None}
         how = ("record found by a shared A-number, not linked by resolution" if "a_number" in via
                else "record found by birth date and name, not linked by resolution"
-               if "name_dob" in via else "uncertain identity link")
+               if "name_dob" in via else
+               "record found by case number but resolved to another person"
+               if "case_number_conflict" in via else "uncertain identity link")
         reason = f"{how}, review: {reason}"
     return GateResult(gate, FAIL if sure else REVIEW, reason, keys, tuple(flags))
 
@@ -275,8 +330,13 @@ def final_order(cv: CaseView) -> GateResult:
         return GateResult(g, REVIEW, why, (o.key,) + tuple(d["record_key"] for d in doubts))
     o = active[-1]
     if o.appeal_pending is not None:
-        return GateResult(g, FAIL, f"appeal filed {o.appeal_pending['event_date']} is pending: "
-                          "order not final", (o.key, o.appeal_pending["record_key"]))
+        ap = o.appeal_pending
+        if not cv.certain(ap):
+            return GateResult(g, REVIEW, f"an uncertainly linked record says an appeal filed "
+                              f"{ap['event_date']} is pending: order may not be final",
+                              (o.key, ap["record_key"]))
+        return GateResult(g, FAIL, f"appeal filed {ap['event_date']} is pending: "
+                          "order not final", (o.key, ap["record_key"]))
     return GateResult(g, FAIL, f"appeal period open through {o.window_end}: order not final",
                       (o.key,))
 
@@ -301,8 +361,9 @@ def no_automatic_stay(cv: CaseView) -> GateResult:
 
 
 def _stays_in_force(cv: CaseView) -> list[Fact]:
+    """Granted stays covering the as-of date. Only a certain ``stay_ended`` lifts a stay."""
     grants = [e for e in cv.events if e["event_type"] == "stay_granted"]
-    ends = [e for e in cv.events if e["event_type"] == "stay_ended"]
+    ends = [e for e in cv.events if e["event_type"] == "stay_ended" and cv.certain(e)]
     live = []
     for s in grants:
         if s["stay_end_date"] is not None and s["stay_end_date"] < cv.as_of:
