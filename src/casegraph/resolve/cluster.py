@@ -44,11 +44,19 @@ class _UF:
         self.parent: dict[str, str] = {}
 
     def find(self, x: str) -> str:
-        p = self.parent.setdefault(x, x)
-        while p != self.parent.setdefault(p, p):
-            self.parent[x] = self.parent[p]
-            x, p = p, self.parent[p]
-        return p
+        parent = self.parent
+        p = parent.get(x)
+        if p is None:
+            parent[x] = x
+            return x
+        if p == x:
+            return x
+        root = p
+        while parent[root] != root:
+            root = parent[root]
+        while x != root:  # path compression
+            parent[x], x = root, parent[x]
+        return root
 
     def union(self, a: str, b: str) -> None:
         ra, rb = self.find(a), self.find(b)

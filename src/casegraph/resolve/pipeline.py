@@ -19,7 +19,7 @@ import json
 import logging
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -486,7 +486,14 @@ def _new_run_id(ws: Workspace) -> str:
     return f"run-{n:04d}-{ts}"
 
 
-def resolve_workspace(ws: Workspace, full: bool = False, progress: bool | None = True
+#: Scores every blocked pair of an input table with a saved model into a warehouse table;
+#: returns the pair count. ``None`` scores in process (DuckDB); the Spark engine passes
+#: ``casegraph.scaleout.resolve.predict_on_spark``.
+Predictor = Callable[[Workspace, str, dict[str, Any], str], int]
+
+
+def resolve_workspace(ws: Workspace, full: bool = False, progress: bool | None = True,
+                      predictor: Predictor | None = None, model: str | Path | None = None
                       ) -> ResolveReport:
     """Cluster every person-bearing current record into persons.
 
@@ -494,6 +501,11 @@ def resolve_workspace(ws: Workspace, full: bool = False, progress: bool | None =
         ws: the workspace (reads ``current_records``; writes this room's tables).
         full: retrain and re-cluster everything even when a saved model exists.
         progress: show a progress bar.
+        predictor: where full runs score their candidate pairs (default: in process).
+            Training samples pairs and stays in process; incremental runs score only the
+            new records and stay in process too.
+        model: a saved model (Splink JSON) to score with instead of training one; implies a
+            full run. Both engines scoring with one model give identical pairs.
 
     Returns:
         a :class:`ResolveReport`, with ``changed_person_ids`` (persons created, changed,
@@ -507,7 +519,7 @@ def resolve_workspace(ws: Workspace, full: bool = False, progress: bool | None =
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     model_path = latest_model_path(ws)
     has_persons = bool(_scalar(ws, "select count(*) from person_records"))
-    incremental = not full and model_path is not None and has_persons
+    incremental = not full and model is None and model_path is not None and has_persons
     phases = (["prepare", "score new records", "cluster", "write"] if incremental
               else ["prepare", "train", "score pairs", "cluster", "write"])
     with _Phases(phases, bool(progress)) as ph:
@@ -520,7 +532,7 @@ def resolve_workspace(ws: Workspace, full: bool = False, progress: bool | None =
             assert model_path is not None
             report = _run_incremental(ws, cfg, run_id, n, model_path, ph)
         else:
-            report = _run_full(ws, cfg, run_id, n, ph)
+            report = _run_full(ws, cfg, run_id, n, ph, predictor, model)
             if retrain:
                 report.notes.insert(0, "the workspace outgrew the saved model: retrained")
     report.timings = ph.timings
@@ -552,7 +564,8 @@ def _model_outgrown(ws: Workspace, n: int, cfg: ResolveConfig) -> bool:
     return (not trained and n >= cfg.min_train_records) or n > 2 * max(int(records or 0), 1)
 
 
-def _run_full(ws: Workspace, cfg: ResolveConfig, run_id: str, n: int, ph: _Phases
+def _run_full(ws: Workspace, cfg: ResolveConfig, run_id: str, n: int, ph: _Phases,
+              predictor: Predictor | None = None, model: str | Path | None = None
               ) -> ResolveReport:
     report = ResolveReport(run_id=run_id, mode="full", records=n, persons=0, new_records=n)
     old_person_of = dict(_fetch(ws, "select record_key, person_id from person_records"))
@@ -565,19 +578,31 @@ def _run_full(ws: Workspace, cfg: ResolveConfig, run_id: str, n: int, ph: _Phase
             report.changed_person_ids = report.retired_person_ids
         return report
     with ph.phase("train"):
-        prior = min(0.5, max(1e-7, 1.0 / max(n, 2)))
-        tf = 1.0 if n >= cfg.min_train_records else 0.0
-        linker, _sdf, _api = rmodel.make_linker(ws, INPUT_TABLE, rmodel.settings(prior, tf=tf))
-        tr = rmodel.train(linker, n, min_records=cfg.min_train_records)
-        report.trained = tr.trained
-        report.notes.extend(tr.notes)
+        if model is not None:  # a model trained elsewhere (e.g. on a sample, or by DuckDB)
+            linker, _sdf, _api = rmodel.make_linker(
+                ws, INPUT_TABLE, json.loads(Path(model).read_text(encoding="utf-8")))
+            report.notes.append(f"model {Path(model).name} reused, not retrained")
+        else:
+            prior = min(0.5, max(1e-7, 1.0 / max(n, 2)))
+            tf = 1.0 if n >= cfg.min_train_records else 0.0
+            linker, _sdf, _api = rmodel.make_linker(ws, INPUT_TABLE,
+                                                    rmodel.settings(prior, tf=tf))
+            tr = rmodel.train(linker, n, min_records=cfg.min_train_records)
+            report.trained = tr.trained
+            report.notes.extend(tr.notes)
         path = ws.models_dir / f"{run_id}.json"
         linker.misc.save_model_to_json(str(path), overwrite=True)
         report.model_path = str(path)
     with ph.phase("score pairs"):
-        preds = linker.inference.predict(warning_mode="never")
-        report.pairs_scored = _materialise_pairs(ws, preds.physical_name, cfg)
-        preds.drop_table_from_database_and_remove_from_cache()
+        if predictor is not None:
+            predictor(ws, INPUT_TABLE, json.loads(path.read_text(encoding="utf-8")),
+                      "_resolve_predictions")
+            report.pairs_scored = _materialise_pairs(ws, "_resolve_predictions", cfg)
+            ws.con.execute("drop table if exists _resolve_predictions")
+        else:
+            preds = linker.inference.predict(warning_mode="never")
+            report.pairs_scored = _materialise_pairs(ws, preds.physical_name, cfg)
+            preds.drop_table_from_database_and_remove_from_cache()
     with ph.phase("cluster"):
         res, _nodes = _cluster_pairs(ws, cfg, f"select unique_id from {INPUT_TABLE}")
         clusters: dict[int, list[str]] = defaultdict(list)
