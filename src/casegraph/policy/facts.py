@@ -166,7 +166,7 @@ def _facts_sql(person_filter: str, kinds: Sequence[str], decisions: bool = False
                     and e.a_number <> o.a_number)
                 or (e.birth_date is not null and o.birth_date is not null
                     and e.birth_date <> o.birth_date)
-                or x.person_id is not null)"""
+                or xd.person_id is not null)"""
         parts.append(f"""
         select pr.person_id,
                case when {conflict} then {CASE_NUMBER_CONFLICT_PROBABILITY}
@@ -177,8 +177,9 @@ def _facts_sql(person_filter: str, kinds: Sequence[str], decisions: bool = False
         join current_records o on o.record_key = pr.record_key
         join current_records e on e.kind = 'case_event' and e.case_number = o.case_number
         left join person_records ep on ep.record_key = e.record_key
-        left join persons epp on epp.person_id = ep.person_id
-        left join pdiff x on x.person_id = pr.person_id and x.record_key = e.record_key
+        left join (select person_id, count(*) as record_count from person_records
+                   group by person_id) epp on epp.person_id = ep.person_id
+        left join pdiff xd on xd.person_id = pr.person_id and xd.record_key = e.record_key
         where o.kind = 'removal_order' and o.case_number is not null {person_filter}""")
     if blocking:
         parts.append(f"""
@@ -187,8 +188,8 @@ def _facts_sql(person_filter: str, kinds: Sequence[str], decisions: bool = False
               join current_records o on o.record_key = pr.record_key
               where o.a_number is not null {person_filter}) a
         join current_records r on r.a_number = a.a_number
-        left join pdiff x on x.person_id = a.person_id and x.record_key = r.record_key
-        where r.kind in ({blocking}) and x.person_id is null""")
+        left join pdiff xd on xd.person_id = a.person_id and xd.record_key = r.record_key
+        where r.kind in ({blocking}) and xd.person_id is null""")
     nd = ", ".join(f"'{k}'" for k in NAME_DOB_KINDS if k in kinds)
     if nd:
         parts.append(f"""
@@ -200,8 +201,8 @@ def _facts_sql(person_filter: str, kinds: Sequence[str], decisions: bool = False
              and year(r.birth_date) = a.y
              and least(month(r.birth_date), day(r.birth_date)) = a.m1
              and greatest(month(r.birth_date), day(r.birth_date)) = a.m2
-        left join pdiff x on x.person_id = a.person_id and x.record_key = r.record_key
-        where x.person_id is null and list_has_any(a.toks, {_name_tokens("r")})""")
+        left join pdiff xd on xd.person_id = a.person_id and xd.record_key = r.record_key
+        where xd.person_id is null and list_has_any(a.toks, {_name_tokens("r")})""")
     links = " union all ".join(parts)
     return f"""
         with {pdiff}
