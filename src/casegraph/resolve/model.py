@@ -325,8 +325,10 @@ def train(linker: Linker, n_records: int, *, min_records: int = 500, seed: int =
             ok += 1
         except Exception as e:  # noqa: BLE001 - e.g. a level never seen among matches
             linker._settings_obj = saved
-            res.notes.append(f"EM blocked on {'+'.join(cols)}: {type(e).__name__}: "
-                             f"{str(e)[:120]}")
+            why = ("a comparison level never occurs among the likely matches"
+                   if "m_probability" in str(e) else f"{type(e).__name__}: {str(e)[:120]}")
+            res.notes.append(f"EM blocked on {'+'.join(cols)} not used ({why}); "
+                             "the other sessions' estimates stand")
     res.trained = ok > 0
     _sanitise(linker)
     return res
