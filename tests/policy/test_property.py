@@ -149,3 +149,21 @@ def test_stored_batched_path_matches_pure_evaluation(histories):
             assert sorted(got[pid]) == sorted((r.gate, r.verdict, r.reason, list(r.evidence))
                                               for r in res)
         ws.close()
+
+
+vias = st.sampled_from(["resolution", "resolution", "case_number", "case_number_conflict",
+                        "a_number", "name_dob"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(history(), st.lists(vias, min_size=8, max_size=8))
+def test_uncertain_facts_never_make_anyone_eligible(h, how):
+    """Uncertain evidence can block or send to review, never enable: whoever is eligible with
+    their uncertain facts is eligible on their certain facts alone."""
+    from casegraph.policy.gates import is_certain
+
+    person, as_of = h
+    facts = [{**f, "linked_via": v} for f, v in zip(person.facts, how, strict=False)]
+    sure = [f for f in facts if is_certain(f, CFG.fact_link_threshold)]
+    if is_eligible(evaluate(PersonFacts("P-1", person.confidence, facts), as_of, CFG)):
+        assert is_eligible(evaluate(PersonFacts("P-1", person.confidence, sure), as_of, CFG))

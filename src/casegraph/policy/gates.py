@@ -134,16 +134,21 @@ def is_certain(f: Fact, threshold: float) -> bool:
 
 
 def _attach(event: Fact, orders: list[OrderState]) -> OrderState | None:
-    """The order an event belongs to: same case number, else the latest order on or before it."""
+    """The order an event belongs to: same case number, else the latest order on or before it.
+
+    Certain orders are preferred: an uncertainly linked order must not take a (certain)
+    vacatur or appeal away from the person's certain order and so leave that one final."""
     cn = event["case_number"]
     if cn:
         same = [o for o in orders if o.fact["case_number"] == cn]
+        same = [o for o in same if o.certain] or same
         if same:
             return same[-1]
-    before = [o for o in orders if o.date <= event["event_date"]]
+    pool = [o for o in orders if o.certain] or orders
+    before = [o for o in pool if o.date <= event["event_date"]]
     if before:
         return before[-1]
-    return orders[0] if orders else None
+    return pool[0] if pool else None
 
 
 def _pending(current: Fact | None, new: Fact, sure: bool, cv: CaseView) -> Fact | None:
@@ -404,7 +409,10 @@ def no_citizenship_or_status(cv: CaseView) -> GateResult:
     """4. No evidence of U.S. citizenship, naturalization, lawful permanent residence or other
     lawful status after the order, and no relief granted after the order."""
     blockers: list[tuple[Fact | None, bool, str]] = []
-    last_order = cv.orders[-1].date if cv.orders else None
+    # a status granted before the order is superseded by it -- but only by a certain order:
+    # an uncertain later order must not hide a lawful status
+    sure_orders = [o for o in cv.orders if o.certain]
+    last_order = sure_orders[-1].date if sure_orders else None
     for f in cv.known:
         if f["kind"] != "status":
             continue
