@@ -254,3 +254,22 @@ def test_naturalization_with_swapped_birth_date_goes_to_review(ws):
     assert "test:P-B-0" not in _vias(ws, "P-C")
     assert evaluate_person(ws, "P-C", AS_OF).eligible
     _agree(ws, ["P-A", "P-B", "P-C"])
+
+
+# ---- an uncertain order neither takes events from a certain one nor hides a status ---------
+def _uorder(key, date, p=0.5):
+    return make_fact("removal_order", key, p, order_date=date, order_type="removal")
+
+
+def test_uncertain_order_does_not_take_a_vacatur_from_the_certain_order():
+    facts = [order(), _uorder("o:2", D(2025, 3, 1)), event("e:1", "order_vacated", D(2025, 6, 1))]
+    g, ok = run(facts)
+    assert not ok and g["final_order"].verdict != PASS
+
+
+def test_uncertain_later_order_does_not_hide_a_lawful_status():
+    facts = [order(), make_fact("status", "s:1", 1.0, status_type="lawful_permanent_resident",
+                                status_date=D(2025, 6, 1)),
+             _uorder("o:2", D(2026, 1, 1))]
+    g, ok = run(facts)
+    assert not ok and g["no_citizenship_or_status"].verdict == FAIL
