@@ -593,6 +593,12 @@ def _run_full(ws: Workspace, cfg: ResolveConfig, run_id: str, n: int, ph: _Phase
         path = ws.models_dir / f"{run_id}.json"
         linker.misc.save_model_to_json(str(path), overwrite=True)
         report.model_path = str(path)
+        if model is None:
+            # score with the model exactly as saved: the in-memory settings after training
+            # can differ from their JSON, and the stored model must reproduce this run
+            # (explanations, incremental runs and the Spark engine all load the JSON)
+            linker, _sdf, _api = rmodel.make_linker(
+                ws, INPUT_TABLE, json.loads(path.read_text(encoding="utf-8")))
     with ph.phase("score pairs"):
         if predictor is not None:
             predictor(ws, INPUT_TABLE, json.loads(path.read_text(encoding="utf-8")),
