@@ -47,7 +47,8 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, Workspace
     for ws in (ws_d, ws_s):
         ingest_specs(ws, specs, progress=False)
     resolve_workspace(ws_d, full=True, progress=False)
-    resolve_workspace(ws_s, full=True, progress=False, predictor=predict_on_spark)
+    trained = sorted(ws_d.models_dir.glob("*.json"))[-1]
+    resolve_workspace(ws_s, full=True, progress=False, predictor=predict_on_spark, model=trained)
     run_scoring(ws_d, AS_OF)
     run_scoring(ws_s, AS_OF, decide_all=decide_on_spark)
     for ws in (ws_d, ws_s):

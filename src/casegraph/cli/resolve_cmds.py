@@ -190,9 +190,6 @@ def _export_links(workspace: WorkspaceOpt,
         rows = ws.con.execute("select source, record_id, person_id, match_probability "
                               "from person_records order by source, record_id").fetchall()
         n = write_csv(out, ["source", "record_id", "person_id", "match_probability"], rows)
-        # csv's default CRLF line ends break line-oriented tools (`head -1 | grep ,col,`);
-        # these cells never hold newlines, so plain LF is safe.
-        out.write_bytes(out.read_bytes().replace(b"\r\n", b"\n"))
         audit_cli(ws, "export.links", object_ids=sorted({r[2] for r in rows})[:1000],
                   purpose=purpose, detail={"rows": n, "file": str(out)})
         console.print(f"{n:,} links written to {out}")

@@ -156,7 +156,9 @@ def _materialise_pairs(ws: Workspace, predictions_table: str, cfg: ResolveConfig
         create or replace table {target} as
         with s as (
             select least(unique_id_l, unique_id_r) as l, greatest(unique_id_l, unique_id_r) as r,
-                match_probability as model_p, match_weight as mw,
+                -- rounded: engines differ in the last bits of a float, and a near-tie
+                -- between two links must not be decided by which engine scored it
+                round(match_probability, 9) as model_p, round(match_weight, 6) as mw,
                 coalesce(a_number_l = a_number_r and gamma_birth_date <> 0, false) as must,
                 coalesce(a_number_l <> a_number_r
                          and damerau_levenshtein(a_number_l, a_number_r) > 1, false) as anum_conflict,
@@ -195,7 +197,7 @@ def _cluster_pairs(ws: Workspace, cfg: ResolveConfig, nodes_sql: str,
     diff = [p for p in diff if p[0] in node_set and p[1] in node_set]
     diff_set = set(diff)
     pos = [(l, r, p, must, w) for l, r, p, must, w in _fetch(
-        ws, f"select l, r, p, must, mw from {pairs_table} where p >= ? or must",
+        ws, f"select l, r, p, must, mw from {pairs_table} where p >= ? or must order by l, r",
         [cfg.link_threshold]) if (l, r) not in diff_set]
     # candidate components over positive edges and human "same" decisions
     parent: dict[str, str] = {}

@@ -12,11 +12,13 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
+#: Spark UDF computing Jaro-Winkler exactly as DuckDB's ``jaro_winkler_similarity`` (see
+#: :func:`register_udfs`).
+JARO_WINKLER_UDF = "cg_jaro_winkler"
+
 #: Functions sqlglot leaves under their DuckDB names, and their Spark equivalents (the
 #: similarity functions are the Scala UDFs in Splink's jar).
 _FUNCTION_FIXUPS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"\bJAROWINKLER_SIMILARITY\(", re.IGNORECASE), "jaro_winkler("),
-    (re.compile(r"\bJARO_WINKLER_SIMILARITY\(", re.IGNORECASE), "jaro_winkler("),
     (re.compile(r"\bJARO_SIMILARITY\(", re.IGNORECASE), "jaro_sim("),
     (re.compile(r"\bLENGTH\(LIST_INTERSECT\(", re.IGNORECASE), "SIZE(ARRAY_INTERSECT("),
     (re.compile(r"\bLIST_INTERSECT\(", re.IGNORECASE), "ARRAY_INTERSECT("),
@@ -28,8 +30,9 @@ def _spark_functions(node: exp.Expression) -> exp.Expression:
     """AST rewrites for constructs sqlglot parses but Spark spells differently."""
     if isinstance(node, exp.ArrayOverlaps):  # duckdb `a && b`
         return exp.Anonymous(this="arrays_overlap", expressions=[node.this, node.expression])
-    if isinstance(node, exp.JarowinklerSimilarity):  # Splink jar UDF
-        return exp.Anonymous(this="jaro_winkler", expressions=[node.this, node.expression])
+    if isinstance(node, exp.JarowinklerSimilarity):
+        # not the jar's jaro_winkler: it differs from DuckDB's on long strings (addresses)
+        return exp.Anonymous(this=JARO_WINKLER_UDF, expressions=[node.this, node.expression])
     return node
 
 
@@ -40,6 +43,13 @@ def duckdb_to_spark(sql: str) -> str:
     for pattern, repl in _FUNCTION_FIXUPS:
         out = pattern.sub(repl, out)
     return out
+
+
+def referenced_tables(sql: str) -> set[str]:
+    """The warehouse tables a DuckDB query reads (CTE names excluded): what to put in the lake."""
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
+    return {t.name for t in tree.find_all(exp.Table) if t.name and t.name not in ctes}
 
 
 def splink_settings_for_spark(model: dict[str, Any]) -> dict[str, Any]:
@@ -67,3 +77,24 @@ def splink_settings_for_spark(model: dict[str, Any]) -> dict[str, Any]:
             rules.append(duckdb_to_spark(rule))
     m["blocking_rules_to_generate_predictions"] = rules
     return m
+
+
+def register_udfs(spark: Any) -> None:
+    """Register the Spark UDFs the transpiled SQL calls (idempotent).
+
+    Jaro-Winkler is computed with jellyfish, which agrees with DuckDB's implementation to
+    the last bit (the Scala UDF in Splink's jar does not on strings over ~20 characters),
+    so a comparison level at a similarity threshold decides a pair the same on both engines.
+    """
+    import jellyfish
+    import pandas as pd
+    from pyspark.sql.functions import PandasUDFType, pandas_udf
+
+    def cg_jaro_winkler(a, b):  # type: ignore[no-untyped-def]  # no hints: see below
+        return pd.Series([None if pd.isna(x) or pd.isna(y)
+                          else jellyfish.jaro_winkler_similarity(x, y)
+                          for x, y in zip(a, b)], dtype="float64")
+
+    # a scalar pandas UDF; declared by type rather than by (postponed, string) type hints
+    udf = pandas_udf(cg_jaro_winkler, "double", PandasUDFType.SCALAR)
+    spark.udf.register(JARO_WINKLER_UDF, udf)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from casegraph.scaleout.dialect import splink_settings_for_spark
+from casegraph.scaleout.dialect import register_udfs, splink_settings_for_spark
 from casegraph.scaleout.lake import export_to_lake, import_from_lake, read_lake, write_lake
 from casegraph.scaleout.session import get_spark
 from casegraph.workspace import Workspace
@@ -34,6 +34,7 @@ def predict_on_spark(ws: Workspace, input_table: str, model: dict[str, Any], tar
     export_to_lake(ws, input_table, f"select * from {input_table}")
     spark = get_spark()
     api = SparkAPI(spark_session=spark)
+    register_udfs(spark)
     sdf = api.register(read_lake(spark, ws, input_table))
     linker = Linker(sdf, splink_settings_for_spark(model))
     preds = linker.inference.predict(threshold_match_probability=threshold_match_probability,

@@ -22,7 +22,7 @@ from casegraph.policy.config import LoadedPolicy
 from casegraph.policy.facts import FACT_COLUMNS, GATE_KINDS, PersonFacts, _fact, _facts_sql
 from casegraph.policy.gates import GATE_NAMES, GateResult
 from casegraph.policy.score import PersonDecision, ScoreReport, run_scoring
-from casegraph.scaleout.dialect import duckdb_to_spark
+from casegraph.scaleout.dialect import duckdb_to_spark, referenced_tables
 from casegraph.scaleout.lake import export_to_lake, import_from_lake, read_lake, write_lake
 from casegraph.scaleout.session import get_spark
 from casegraph.workspace import Workspace
@@ -79,15 +79,12 @@ def _decide_group(as_of: dt.date, policy_text: str, origin: str):  # type: ignor
 
 def decide_on_spark(ws: Workspace, as_of: dt.date, lp: LoadedPolicy) -> Iterator[PersonDecision]:
     """Every person's decision, computed on Spark (plug into ``run_scoring(decide_all=...)``)."""
-    export_to_lake(ws, "persons", "select person_id, confidence from persons")
-    export_to_lake(ws, "person_records", "select person_id, record_key, match_probability "
-                                          "from person_records")
-    export_to_lake(ws, "current_records", "select * from current_records where kind in ("
-                   + ", ".join(f"'{k}'" for k in GATE_KINDS) + ")")
+    facts_sql = _facts_sql("", GATE_KINDS, ws.has_table("identity_decisions"))
     spark = get_spark()
-    for name in ("persons", "person_records", "current_records"):
+    for name in sorted(referenced_tables(facts_sql) | {"persons"}):
+        export_to_lake(ws, name)
         read_lake(spark, ws, name).createOrReplaceTempView(name)
-    facts = spark.sql(duckdb_to_spark(_facts_sql("", GATE_KINDS)))
+    facts = spark.sql(duckdb_to_spark(facts_sql))
     facts.createOrReplaceTempView("_facts")
     joined = spark.sql("select p.person_id, p.confidence, f.p, f.via, "
                        + ", ".join(f"f.`{c}`" for c in FACT_COLUMNS)
