@@ -575,9 +575,6 @@ def test_markup_like_quarantine_row_is_shown_verbatim(markup_ws) -> None:
     assert '"[/]"' in markup_ws[1]["quarantine_full"].stdout.replace("\n", "")
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "cli/resolve_cmds.py _review(): record keys and names go into the Rich table unescaped; "
-    "a record id or name containing '[/]' raises rich.errors.MarkupError (exit 1, traceback)"))
 def test_review_queue_prints_markup_like_names(markup_ws) -> None:
     res = markup_ws[1]["review"]
     assert res.exit_code == 0, (res.output[-300:], repr(res.exception))

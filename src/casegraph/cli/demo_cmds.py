@@ -63,12 +63,12 @@ def run_demo(path: Path, people: int, seed: int, as_of: dt.date, force: bool) ->
     stages.resolve(ws, data_dir)
     _done(t)
 
-    t = _stage("4. Search index")
-    stages.index(ws)
+    t = _stage(f"4. Legal gates, priority, leads and departures as of {as_of}")
+    stages.score(ws, data_dir, as_of)
     _done(t)
 
-    t = _stage(f"5. Legal gates, priority, leads and departures as of {as_of}")
-    stages.score(ws, data_dir, as_of)
+    t = _stage("5. Search index (names, identifiers, eligibility)")
+    stages.index(ws)
     _done(t)
 
     t = _stage("6. Removal logistics plan")

@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from casegraph.cli.common import (
+    EngineOpt,
     PurposeOpt,
     UserError,
     WorkspaceOpt,
@@ -21,6 +23,7 @@ from casegraph.cli.common import (
     open_workspace,
     write_csv,
 )
+from casegraph.workspace import Workspace
 
 review_app = typer.Typer(help="The identity review queue: list uncertain links, decide them.",
                          invoke_without_command=True)
@@ -36,20 +39,51 @@ def _require(ws, permission: str, action: str, object_ids: list[str] | None = No
     return actor
 
 
+def _update_search(ws: Workspace, person_ids: list[str]) -> None:
+    """Keep the search index current: changed persons only (rebuilt if it does not exist)."""
+    from casegraph.search.service import reindex, update_persons
+
+    if not person_ids:
+        return
+    if ws.index_dir.exists():
+        update_persons(ws, person_ids)
+    else:
+        reindex(ws)
+
+
 def _resolve(workspace: WorkspaceOpt,
              full: Annotated[bool, typer.Option("--full", help="Retrain the model and re-cluster "
                                                 "every record (default: incremental once a "
                                                 "model exists).")] = False,
              quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+             model: Annotated[Path | None, typer.Option(
+                 "--model", help="Score with this saved model (Splink JSON) instead of "
+                                 "training; implies --full.", show_default=False)] = None,
+             engine: EngineOpt = "duckdb",
              purpose: PurposeOpt = None) -> None:
-    """Resolve records into persons (Splink; explained, reviewable, incremental)."""
+    """Resolve records into persons (Splink; explained, reviewable, incremental).
+
+    With --engine spark, a full run scores every candidate pair on Spark (Splink's Spark
+    backend, the same model); training samples pairs and clustering runs here. The search
+    index is updated for the persons the run changed.
+    """
     from casegraph.resolve.pipeline import resolve_workspace
 
     with fail_cleanly():
         ws = open_workspace(workspace, must_exist=True)
         if not ws.has_table("records"):
             raise UserError(f"no records in {workspace}; run `casegraph ingest` first")
-        rep = resolve_workspace(ws, full=full, progress=not quiet)
+        if model is not None and not model.is_file():
+            raise UserError(f"--model {model}: no such file")
+        predictor = None
+        if engine == "spark":
+            from casegraph.scaleout.resolve import predict_on_spark
+
+            predictor = predict_on_spark
+            full = True
+        rep = resolve_workspace(ws, full=full, progress=not quiet, predictor=predictor,
+                                model=model)
+        _update_search(ws, rep.changed_person_ids)
         audit_cli(ws, "resolve.run", object_ids=rep.changed_person_ids[:1000], purpose=purpose,
                   detail={"run_id": rep.run_id, "mode": rep.mode, "records": rep.records,
                           "persons": rep.persons, "changed": len(rep.changed_person_ids)})
@@ -100,8 +134,9 @@ def _review(ctx: typer.Context, workspace: WorkspaceOpt,
                                           i.get("a_number_l")) if x)
             b = " ".join(str(x) for x in (i.get("given_r"), i.get("family_r"), i.get("dob_r"),
                                           i.get("a_number_r")) if x)
-            t.add_row(i["review_id"], f"{i['match_probability']:.3f}", i["record_key_l"],
-                      i["record_key_r"], a, b, i.get("reason") or "")
+            t.add_row(i["review_id"], f"{i['match_probability']:.3f}",
+                      *(escape(str(v)) for v in (i["record_key_l"], i["record_key_r"], a, b,
+                                                 i.get("reason") or "")))
         console.print(t)
 
 
@@ -169,7 +204,8 @@ def _explain(key_a: Annotated[str, typer.Argument(help="First record key (source
             w = c["match_weight"]
             tf = c.get("tf_adjustment_weight")
             wtxt = f"{w:+.2f}" + (f" (tf {tf:+.2f})" if tf else "")
-            t.add_row(c["comparison"], c["level"], wtxt, f"{c['value_l']} | {c['value_r']}")
+            t.add_row(escape(str(c["comparison"])), escape(str(c["level"])), wtxt,
+                      escape(f"{c['value_l']} | {c['value_r']}"))
         console.print(t)
         for r in e["rules"]:
             console.print(f"rule: {r}")

@@ -98,6 +98,24 @@ def _score(ws, as_of: dt.date | None, policy: Path | None, engine: str = "duckdb
         return run_scoring(ws, as_of=as_of, policy_path=policy, progress=cb)
 
 
+def _refresh_search(ws, run_id: str) -> None:
+    """Eligibility is a search filter: re-index the persons whose eligibility changed."""
+    if not ws.index_dir.exists():
+        return  # built on first search, from the latest run
+    from casegraph.search.service import update_persons
+
+    prev = ws.con.execute("select run_id from score_runs where run_id <> ? "
+                          "order by created_at desc limit 1", [run_id]).fetchall()
+    changed = [p for (p,) in ws.con.execute(
+        "select coalesce(c.person_id, o.person_id) from "
+        "(select person_id, eligible from eligibility where run_id = ?) c full join "
+        "(select person_id, eligible from eligibility where run_id = ?) o "
+        "on c.person_id = o.person_id where c.eligible is distinct from o.eligible",
+        [run_id, prev[0][0] if prev else ""]).fetchall()]
+    if changed:
+        update_persons(ws, changed)
+
+
 def _lead_rows(ws, limit: int | None = None) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
     from casegraph.leads.build import leads_for_run
     from casegraph.policy.score import latest_run
@@ -158,6 +176,7 @@ def register(app: typer.Typer) -> None:
             ws = _open(workspace, "leads.read", "score.run")
             rep = _score(ws, day, policy, engine)
             console.print(rep)
+            _refresh_search(ws, rep.run_id)
             audit_cli(ws, "score.run", object_ids=[rep.run_id], purpose=purpose,
                       detail={"as_of": rep.as_of.isoformat(), "policy_version": rep.policy_version,
                               "persons": rep.persons, "eligible": rep.eligible})
