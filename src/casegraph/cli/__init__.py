@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from casegraph.cli.common import console, export_app, fail_cleanly
+from casegraph.cli.common import export_app, fail_cleanly
 
 app = typer.Typer(
     name="casegraph",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import datetime as dt
 import getpass
 import os
 import sys
@@ -66,6 +67,25 @@ def fail_cleanly() -> Iterator[None]:
     except KeyboardInterrupt:
         err_console.print("interrupted")
         sys.exit(130)
+
+
+def parse_date(value: str | None, option: str = "--as-of") -> dt.date | None:
+    """A YYYY-MM-DD option value (None stays None), or a one-line error naming the option."""
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise UserError(f"{option} must be a date YYYY-MM-DD, not {value!r}") from None
+
+
+@contextlib.contextmanager
+def user_errors(*kinds: type[Exception]) -> Iterator[None]:
+    """Turn a room's fixable errors (``kinds``) into one-line CLI errors."""
+    try:
+        yield
+    except kinds as e:
+        raise UserError(str(e)) from e
 
 
 def open_workspace(path: Path, *, must_exist: bool = False) -> Workspace:

@@ -4,8 +4,6 @@ and the ``export plan`` / ``export unassigned`` exports."""
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,6 +20,8 @@ from casegraph.cli.common import (
     export_app,
     fail_cleanly,
     open_workspace,
+    parse_date,
+    user_errors,
     write_csv,
 )
 
@@ -37,25 +37,15 @@ AsOfOpt = Annotated[str | None, typer.Option(
     "--as-of", help="Date YYYY-MM-DD (default today).", show_default=False)]
 
 
-def _date(value: str | None, opt: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise UserError(f"{opt} must be a date YYYY-MM-DD, not {value!r}") from None
+_date = parse_date
 
 
-@contextlib.contextmanager
-def _user_errors() -> Iterator[None]:
+def _user_errors() -> contextlib.AbstractContextManager[None]:
     """The room's fixable errors become one-line CLI errors."""
     from casegraph.logistics.data import LogisticsDataError
     from casegraph.logistics.plans import PlanError
 
-    try:
-        yield
-    except (LogisticsDataError, PlanError, ValueError) as e:
-        raise UserError(str(e)) from e
+    return user_errors(LogisticsDataError, PlanError, ValueError)
 
 
 def _open(workspace: Path):  # type: ignore[no-untyped-def]

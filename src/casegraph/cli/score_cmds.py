@@ -25,7 +25,9 @@ from casegraph.cli.common import (
     export_app,
     fail_cleanly,
     open_workspace,
+    parse_date,
     safe_cell,
+    user_errors,
     write_csv,
 )
 
@@ -40,26 +42,16 @@ LEAD_COLUMNS = ("rank", "lead_id", "person_id", "priority_score", "confidence", 
                 "latitude", "longitude", "flags", "status", "contributions", "run_id", "as_of")
 
 
-def _as_of(value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise UserError(f"--as-of must be a date YYYY-MM-DD, not {value!r}") from None
+_as_of = parse_date
 
 
-@contextlib.contextmanager
-def _user_errors() -> Iterator[None]:
+def _user_errors() -> contextlib.AbstractContextManager[None]:
     """Turn the rooms' fixable errors into one-line CLI errors."""
     from casegraph.leads.build import NoScoreRun
     from casegraph.policy.config import PolicyError
     from casegraph.policy.facts import MissingResolution
 
-    try:
-        yield
-    except (PolicyError, MissingResolution, NoScoreRun) as e:
-        raise UserError(str(e)) from e
+    return user_errors(PolicyError, MissingResolution, NoScoreRun)
 
 
 @contextlib.contextmanager
