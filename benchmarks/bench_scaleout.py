@@ -76,7 +76,11 @@ def run(people: int, master: str, workdir: Path) -> None:
             get_spark()
             tm["spark start"] = time.perf_counter() - t
         t = time.perf_counter()
-        resolve_workspace(ws, full=True, progress=False,
+        # the Spark run scores with the model the DuckDB run trained ("same settings and
+        # trained model"): training samples pairs, so two trainings are not bit-identical
+        model = (sorted(spaces["duckdb"].models_dir.glob("*.json"))[-1]
+                 if engine == "spark" else None)
+        resolve_workspace(ws, full=True, progress=False, model=model,
                           predictor=predict_on_spark if engine == "spark" else None)
         tm["resolve"] = time.perf_counter() - t
         t = time.perf_counter()
