@@ -14,6 +14,7 @@ from typing import Any
 
 import duckdb
 
+from casegraph.cases._common import parse_json
 from casegraph.workspace import Workspace
 
 #: Serialises calls into room code that reads through the workspace's one shared DuckDB
@@ -97,15 +98,8 @@ def empty_hint(tables: list[str]) -> str:
             f"not found in this workspace. Run {' and '.join(steps)} first.")
 
 
-def jload(v: Any, default: Any) -> Any:
-    if v is None:
-        return default
-    if isinstance(v, (list, dict)):
-        return v
-    try:
-        return json.loads(v)
-    except (TypeError, ValueError):
-        return default
+#: JSON cell (string, already-parsed value or NULL) -> value; one parser for API and pages.
+jload = parse_json
 
 
 # ---- leads ----------------------------------------------------------------------------------
