@@ -4,6 +4,7 @@ and the ``export plan`` / ``export unassigned`` exports."""
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,6 +25,7 @@ from casegraph.cli.common import (
     user_errors,
     write_csv,
 )
+from casegraph.workspace import Workspace
 
 logistics_app = typer.Typer(no_args_is_help=True, help=(
     "Detention capacity, the detained population and optimal transport plans "
@@ -292,6 +294,23 @@ def detainees_cmd(
                                            "rows": len(shown), "total": total})
 
 
+def _export_plan_rows(workspace: Path, out: Path, plan_id: str | None, purpose: str | None,
+                      action: str, what: str, header: tuple[str, str],
+                      fetch: Callable[[Workspace, str], list[dict[str, Any]]],
+                      cells: Callable[[dict[str, Any]], tuple[Any, ...]]) -> None:
+    """Write one table of a plan (default the latest) as formula-safe CSV, audited."""
+    with fail_cleanly(), _user_errors():
+        from casegraph.logistics.plans import get_plan
+
+        ws = _open(workspace)
+        p = get_plan(ws, plan_id)
+        rows = fetch(ws, p["plan_id"])
+        n = write_csv(out, header, (cells(r) for r in rows))
+        audit_cli(ws, action, object_ids=[p["plan_id"], *(r["person_id"] for r in rows)],
+                  purpose=purpose, detail={"plan_id": p["plan_id"], "rows": n, "out": str(out)})
+        console.print(f"wrote {n:,} {what} of {p['plan_id']} to {out}")
+
+
 def register(app: typer.Typer) -> None:
     """Add this room's commands to the main app."""
     app.add_typer(logistics_app, name="logistics",
@@ -306,18 +325,11 @@ def register(app: typer.Typer) -> None:
         purpose: PurposeOpt = None,
     ) -> None:
         """The plan as CSV: person_id,leg_id (one row per assigned detainee)."""
-        with fail_cleanly(), _user_errors():
-            from casegraph.logistics.plans import get_plan, plan_assignments
+        from casegraph.logistics.plans import plan_assignments
 
-            ws = _open(workspace)
-            p = get_plan(ws, plan_id)
-            rows = plan_assignments(ws, p["plan_id"])
-            n = write_csv(out, ("person_id", "leg_id"), ((r["person_id"], r["leg_id"])
-                                                         for r in rows))
-            audit_cli(ws, "export.plan", object_ids=[p["plan_id"], *(r["person_id"] for r in rows)],
-                      purpose=purpose, detail={"plan_id": p["plan_id"], "rows": n,
-                                               "out": str(out)})
-            console.print(f"wrote {n:,} assignments of {p['plan_id']} to {out}")
+        _export_plan_rows(workspace, out, plan_id, purpose, "export.plan", "assignments",
+                          ("person_id", "leg_id"), plan_assignments,
+                          lambda r: (r["person_id"], r["leg_id"]))
 
     @export_app.command("unassigned")
     def export_unassigned(
@@ -328,16 +340,8 @@ def register(app: typer.Typer) -> None:
         purpose: PurposeOpt = None,
     ) -> None:
         """Detainees the plan leaves in custody as CSV: person_id,reason (binding reason)."""
-        with fail_cleanly(), _user_errors():
-            from casegraph.logistics.plans import get_plan, plan_unassigned
+        from casegraph.logistics.plans import plan_unassigned
 
-            ws = _open(workspace)
-            p = get_plan(ws, plan_id)
-            rows = plan_unassigned(ws, p["plan_id"])
-            n = write_csv(out, ("person_id", "reason"),
-                          ((r["person_id"], _unassigned_text(r)) for r in rows))
-            audit_cli(ws, "export.unassigned",
-                      object_ids=[p["plan_id"], *(r["person_id"] for r in rows)],
-                      purpose=purpose, detail={"plan_id": p["plan_id"], "rows": n,
-                                               "out": str(out)})
-            console.print(f"wrote {n:,} unassigned detainees of {p['plan_id']} to {out}")
+        _export_plan_rows(workspace, out, plan_id, purpose, "export.unassigned",
+                          "unassigned detainees", ("person_id", "reason"), plan_unassigned,
+                          lambda r: (r["person_id"], _unassigned_text(r)))
