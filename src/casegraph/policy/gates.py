@@ -159,6 +159,28 @@ def _pending(current: Fact | None, new: Fact, sure: bool, cv: CaseView) -> Fact 
     return new
 
 
+def _settle_filing(o: OrderState, attr: str, e: Fact, sure: bool, res: str,
+                   fall: Callable[[], None]) -> None:
+    """A decision on a pending motion or petition (``attr``) with outcome ``res``.
+
+    Only a certain decision clears the pending filing; an uncertain one can only make the
+    order fall (block) or be recorded as doubtful (review), never enable.
+    """
+    if res == "unknown":
+        o.unknown_outcomes.append(e)
+        if sure:
+            setattr(o, attr, None)
+    elif not sure:
+        if res == "falls":
+            fall()
+        else:
+            o.doubtful_decisions.append(e)
+    else:
+        setattr(o, attr, None)
+        if res == "falls":
+            fall()
+
+
 def _outcome(e: Fact, cfg: GatesPolicy) -> str:
     out = (e["outcome"] or "").strip().lower()
     if out in cfg.order_stands_outcomes:
@@ -228,37 +250,11 @@ def case_view(person: PersonFacts, as_of: dt.date, config: GatesPolicy) -> CaseV
             elif t == "motion_to_reopen_filed":
                 o.motion_pending = _pending(o.motion_pending, e, sure, cv)
             elif t == "motion_decided":
-                res = _outcome(e, config)
-                if res == "unknown":
-                    o.unknown_outcomes.append(e)
-                    if sure:
-                        o.motion_pending = None
-                elif not sure:
-                    if res == "falls":
-                        fall()
-                    else:
-                        o.doubtful_decisions.append(e)
-                else:
-                    o.motion_pending = None
-                    if res == "falls":
-                        fall()
+                _settle_filing(o, "motion_pending", e, sure, _outcome(e, config), fall)
             elif t == "petition_for_review_filed":
                 o.petition_pending = _pending(o.petition_pending, e, sure, cv)
             elif t == "petition_decided":
-                res = _outcome(e, config)
-                if res == "unknown":
-                    o.unknown_outcomes.append(e)
-                    if sure:
-                        o.petition_pending = None
-                elif not sure:
-                    if res == "falls":
-                        fall()
-                    else:
-                        o.doubtful_decisions.append(e)
-                else:
-                    o.petition_pending = None
-                    if res == "falls":
-                        fall()
+                _settle_filing(o, "petition_pending", e, sure, _outcome(e, config), fall)
             elif t == "order_vacated":
                 fall()
             elif t == "relief_granted" and e["event_date"] >= o.date:
