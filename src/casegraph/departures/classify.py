@@ -12,13 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from rich.table import Table
 
-from casegraph.departures.rules import CLAIMED, VERIFIED, departure_state
+from casegraph.departures.rules import CLAIMED, VERIFIED, DepartureState, departure_state
 from casegraph.ontology import OFFICIAL_DEPARTURE_CHANNELS
 from casegraph.policy.facts import iter_person_facts, require_resolution
 from casegraph.policy.score import latest_run, run_policy
@@ -68,8 +69,25 @@ class DepartureReport:
         return t
 
 
-def classify_departures(ws: Workspace, as_of: dt.date | None = None) -> DepartureReport:
-    """Classify every person with departure evidence on ``as_of`` (default today)."""
+#: An engine deciding the departure state of the given persons: ``(person_id, state)`` pairs.
+DecideDepartures = Callable[[Workspace, Sequence[str], dt.date, float],
+                            Iterable[tuple[str, DepartureState]]]
+
+
+def decide_in_process(ws: Workspace, person_ids: Sequence[str], as_of: dt.date, thr: float
+                      ) -> Iterator[tuple[str, DepartureState]]:
+    """Departure states decided in this process (the embedded engine)."""
+    for pf in iter_person_facts(ws, kinds=_DEP_KINDS, person_ids=person_ids):
+        yield pf.person_id, departure_state(pf.facts, as_of, thr)
+
+
+def classify_departures(ws: Workspace, as_of: dt.date | None = None, *,
+                        decide_all: DecideDepartures | None = None) -> DepartureReport:
+    """Classify every person with departure evidence on ``as_of`` (default today).
+
+    ``decide_all`` is the engine that applies :func:`departure_state` (default: in process;
+    the Spark engine runs it on the executors); storing the result is the same either way.
+    """
     require_resolution(ws)
     ensure_tables(ws)
     as_of = as_of or _today()
@@ -80,12 +98,11 @@ def classify_departures(ws: Workspace, as_of: dt.date | None = None) -> Departur
     pids = [r[0] for r in ws.con.execute(
         "select distinct person_id from person_records where kind = 'departure'").fetchall()]
     if pids:
-        for pf in iter_person_facts(ws, kinds=_DEP_KINDS, person_ids=pids):
-            st = departure_state(pf.facts, as_of, thr)
+        for pid, st in (decide_all or decide_in_process)(ws, pids, as_of, thr):
             if st.status is None:
                 continue
             rep.returned += st.status == VERIFIED and st.returned
-            rows.append((pf.person_id, st.status, st.channel, st.departure_date,
+            rows.append((pid, st.status, st.channel, st.departure_date,
                          json.dumps(list(st.evidence)), st.returned, json.dumps(list(st.claims)),
                          as_of, now))
             rep.persons += 1
