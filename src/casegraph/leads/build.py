@@ -23,7 +23,7 @@ import datetime as dt
 import hashlib
 import json
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,12 +106,11 @@ def lead_id(run_id: str, person_id: str) -> str:
     return "L-" + hashlib.sha1(f"{run_id}|{person_id}".encode()).hexdigest()[:12]
 
 
-def _load_observations(ws: Workspace, as_of: dt.date) -> tuple[dict[str, list[Observation]],
-                                                             dict[str, str | None]]:
-    """Address observations of every person (for the eligible and for shared counts)."""
+def observations_sql() -> str:
+    """SQL (DuckDB dialect): every linked record that carries an address, by person."""
     cols = ", ".join(f'r."{c}"' for c in ADDRESS_COLUMNS)
     no = ", ".join(f"'{k}'" for k in NO_ADDRESS_KINDS)
-    sql = f"""
+    return f"""
         select pr.person_id, pr.match_probability, r.record_key, r.source, r.kind,
                r.location_kind,
                coalesce(r.observed_on, r.encounter_date, r.book_in_date, r.conviction_date,
@@ -120,11 +119,14 @@ def _load_observations(ws: Workspace, as_of: dt.date) -> tuple[dict[str, list[Ob
         where r.kind not in ({no}) and (r.street_address is not null or r.street is not null
               or r.postcode is not null)
         order by pr.person_id, r.record_key"""
-    tbl = ws.con.sql(sql).to_arrow_table()
-    data = [tbl.column(i).to_pylist() for i in range(tbl.num_columns)]
+
+
+def observations_from_rows(rows: Iterable[tuple[Any, ...]], as_of: dt.date
+                           ) -> dict[str, list[Observation]]:
+    """Usable, normalised observations from :func:`observations_sql` rows (in row order)."""
     out: dict[str, list[Observation]] = defaultdict(list)
     cache: dict[tuple[Any, ...], Address | None] = {}
-    for row in zip(*data, strict=True):
+    for row in rows:
         pid, p, key, source, kind, lkind, when = row[:7]
         if when is not None and when > as_of:
             continue
@@ -138,9 +140,24 @@ def _load_observations(ws: Workspace, as_of: dt.date) -> tuple[dict[str, list[Ob
         label = (lkind or "residence") if kind == "location" else kind
         out[pid].append(Observation(key, source, label, when,
                                     1.0 if p is None else float(p), a))
-    fam = {r[0]: r[1] for r in ws.con.execute(
+    return out
+
+
+def family_names(ws: Workspace) -> dict[str, str | None]:
+    return {r[0]: r[1] for r in ws.con.execute(
         "select person_id, family_name from persons").fetchall()}
-    return out, fam
+
+
+LoadObservations = Callable[[Workspace, dt.date],
+                            tuple[dict[str, list[Observation]], dict[str, str | None]]]
+
+
+def _load_observations(ws: Workspace, as_of: dt.date) -> tuple[dict[str, list[Observation]],
+                                                             dict[str, str | None]]:
+    """Address observations of every person (for the eligible and for shared counts)."""
+    tbl = ws.con.sql(observations_sql()).to_arrow_table()
+    data = [tbl.column(i).to_pylist() for i in range(tbl.num_columns)]
+    return observations_from_rows(zip(*data, strict=True), as_of), family_names(ws)
 
 
 def _merge_zipless(obs: list[Observation]) -> dict[str, list[Observation]]:
@@ -250,8 +267,11 @@ def _load_sites(ws: Workspace) -> list[dict[str, Any]]:
 
 
 def build_leads(ws: Workspace, run_id: str | None = None, *, progress: Progress | None = None,
-                top: int = 10) -> LeadsReport:
+                top: int = 10, observations: LoadObservations | None = None) -> LeadsReport:
     """Build (or rebuild) the leads of a scoring run (default: the latest run).
+
+    ``observations`` is the engine that loads and normalises every person's address
+    observations (default: in process; the Spark engine runs it on the executors).
 
     Raises:
         NoScoreRun: when no scoring run exists (score first).
@@ -275,7 +295,7 @@ def build_leads(ws: Workspace, run_id: str | None = None, *, progress: Progress 
                          on p.run_id = e.run_id and p.person_id = e.person_id
                        where e.run_id = ? and e.eligible order by e.person_id""", [rid])
     report.eligible = len(elig)
-    obs, family = _load_observations(ws, as_of) if elig else ({}, {})
+    obs, family = (observations or _load_observations)(ws, as_of) if elig else ({}, {})
 
     # persons at each address (unit level) now: the address is their latest home, or they were
     # seen there within the staleness window. Unrelated people = distinct family names.
