@@ -68,6 +68,9 @@ class ResolveConfig(BaseModel):
     veto_below: float = Field(0.01, ge=0, lt=1)
     min_train_records: int = Field(500, ge=3)
     max_review_items: int = Field(20000, ge=0)
+    #: review items that decide nobody's eligibility (uncertain links of records without
+    #: legal facts) queued per run at most; links that decide eligibility are always queued
+    review_other_max: int = Field(500, ge=0)
     distinct_given_names_veto: bool = True
     #: sources known to hold at most one record per person (deduplicated registers)
     unique_sources: list[str] = Field(default_factory=list)
