@@ -38,6 +38,16 @@ FUZZY_SWAP_SQL = ('jaro_winkler_similarity("given_norm_l", "family_norm_r") >= 0
                   'jaro_winkler_similarity("given_norm_l", "family_norm_l") < 0.9')
 
 
+#: names swapped token-wise: a token of one record's given name is a token of the other's
+#: family name and the other way round, the record's own two names sharing no token.
+#: "TORRES RODRIGUEZ SILVIA / MARIA" (family name and middle name typed into the given-name
+#: box) against "Maria / Torres Rodriguez"; "CASTILLO / LUIS" against "Luis / Castillo Silva".
+TOKEN_SWAP_SQL = ('len(list_intersect("given_toks_l", "family_toks_r")) > 0 AND '
+                  'len(list_intersect("family_toks_l", "given_toks_r")) > 0 AND '
+                  'len(list_intersect("given_toks_l", "family_toks_l")) = 0 AND '
+                  'len(list_intersect("given_toks_r", "family_toks_r")) = 0')
+
+
 def _lvl(sql: str, label: str, m: float, u: float, **extra: Any) -> dict[str, Any]:
     return {"sql_condition": sql, "label_for_charts": label, "m_probability": m,
             "u_probability": u, **extra}
@@ -65,9 +75,14 @@ def given_name_comparison(tf: float = 1.0) -> dict[str, Any]:
                  fix_m_probability=True, fix_u_probability=True),
             _lvl(FUZZY_SWAP_SQL, "given/family swapped, with typos", 0.01, 0.0005,
                  fix_m_probability=True, fix_u_probability=True),
+            _lvl(TOKEN_SWAP_SQL, "given/family swapped, compound or middle names", 0.01, 0.0005,
+                 fix_m_probability=True, fix_u_probability=True),
             _lvl('"given_key_l" = "given_key_r"', "same transliteration key", 0.08, 0.002, **g),
             _lvl('"given_tk_l" = "given_tk_r"', "first name token agrees", 0.04, 0.004, **g),
             _lvl(f'{_jw("given_norm")} >= 0.92', "jaro-winkler >= 0.92", 0.05, 0.004, **g),
+            _lvl('least(length("given_first_l"), length("given_first_r")) >= 3 AND '
+                 'damerau_levenshtein("given_first_l", "given_first_r") <= 1',
+                 "first name token within one edit (Jun / Ujn, Omar / Oar)", 0.03, 0.002, **g),
             _lvl('"given_ph_l" = "given_ph_r"', "phonetic key agrees", 0.02, 0.005),
             _lvl('least(length("given_norm_l"), length("given_norm_r")) >= 3 AND '
                  '(contains("given_norm_l", "given_norm_r") OR contains("given_norm_r", "given_norm_l"))',
@@ -94,6 +109,8 @@ def family_name_comparison(tf: float = 1.0) -> dict[str, Any]:
             _lvl(SWAP_SQL, "given/family swapped", 0.02, 0.0006,
                  fix_m_probability=True, fix_u_probability=True),
             _lvl(FUZZY_SWAP_SQL, "given/family swapped, with typos", 0.01, 0.0005,
+                 fix_m_probability=True, fix_u_probability=True),
+            _lvl(TOKEN_SWAP_SQL, "given/family swapped, compound or middle names", 0.01, 0.0005,
                  fix_m_probability=True, fix_u_probability=True),
             _lvl('"family_key_l" = "family_key_r"', "same transliteration key", 0.06, 0.001, **f),
             _lvl('damerau_levenshtein("family_norm_l", "family_norm_r") <= 1 OR '
@@ -160,6 +177,9 @@ def address_comparison() -> dict[str, Any]:
             {"sql_condition": both_null, "label_for_charts": "missing", "is_null_level": True},
             _lvl('"street_address_l" = "street_address_r" AND '
                  'coalesce("postcode_l" = "postcode_r", true)', "same street address", 0.5, 0.0005),
+            _lvl('"street_num_l" = "street_num_r" AND "postcode_l" = "postcode_r" AND '
+                 f'{_jw("street_address")} >= 0.8',
+                 "same house number and postcode, street alike", 0.1, 0.0005),
             _lvl(f'{_jw("street_address")} >= 0.9', "street jaro-winkler >= 0.9", 0.15, 0.002),
             _lvl('"postcode_l" = "postcode_r"', "same postcode", 0.1, 0.01),
             _lvl('"locality_l" = "locality_r"', "same locality", 0.1, 0.05),
@@ -249,6 +269,8 @@ def blocking_rules() -> list[Any]:
          " and (l.birth_md = '0101' or r.birth_md = '0101')"),
         block_on("given_tk", "family_key", "locality"),
         block_on("street_address", "postcode"),
+        block_on("street_num", "postcode", "given_tk"),
+        block_on("street_num", "postcode", "family_first"),
         block_on("given_tk", "family_key", "postcode"),
         # records carrying a name but no birth date (utility, mail, employer files): the
         # name keys alone, for names rare enough that this stays linear and means something
@@ -352,8 +374,14 @@ MIN_LEVEL_WEIGHT = -8.0
 
 
 def _sanitise(linker: Linker) -> None:
-    """Replace untrained/degenerate parameters (None, 0, 1) with the level's prior, and
-    floor every level's weight at ``MIN_LEVEL_WEIGHT``."""
+    """Replace untrained/degenerate parameters (None, 0, 1) with the level's prior, floor
+    every level's weight at ``MIN_LEVEL_WEIGHT``, and floor every agreement level at the
+    weight of its comparison's "different" level.
+
+    The last: EM sees few true matches on a rare partial-agreement level (names sharing
+    only a phonetic key) and may estimate m ~ 0, i.e. "agreeing phonetically is stronger
+    evidence of two people than disagreeing completely", which is never true.
+    """
     priors = {c["output_column_name"]: c["comparison_levels"] for c in comparisons()}
     for comp in linker._settings_obj.comparisons:
         lv_priors = [lv for lv in priors.get(comp.output_column_name, []) if not lv.get("is_null_level")]
@@ -366,3 +394,9 @@ def _sanitise(linker: Linker) -> None:
             m, u = cl._m_probability, cl._u_probability
             if isinstance(m, float) and isinstance(u, float) and m / u < 2 ** MIN_LEVEL_WEIGHT:
                 cl.m_probability = u * 2 ** MIN_LEVEL_WEIGHT
+        if levels and levels[-1]._is_else_level:
+            floor = levels[-1]._m_probability / levels[-1]._u_probability
+            for cl in levels[:-1]:
+                m, u = cl._m_probability, cl._u_probability
+                if isinstance(m, float) and isinstance(u, float) and m / u < floor:
+                    cl.m_probability = u * floor

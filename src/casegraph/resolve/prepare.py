@@ -12,16 +12,17 @@ import pandas as pd
 
 from casegraph.ontology import NON_PERSON_KINDS
 from casegraph.resolve import names
+from casegraph.resolve.address import address_key_sql, house_number_sql
 from casegraph.workspace import Workspace
 
 INPUT_TABLE = "resolve_input"
 
 #: Columns of ``resolve_input`` that Splink compares (plus ``unique_id``).
 MATCH_COLUMNS = (
-    "given_norm", "family_norm", "given_key", "given_tk", "family_key", "family_toks",
-    "given_ph", "family_ph", "dob", "birth_year", "sex", "nationality", "birth_country",
+    "given_norm", "family_norm", "given_key", "given_tk", "given_first", "given_toks",
+    "family_key", "family_toks", "given_ph", "family_ph", "dob", "birth_year", "sex", "nationality", "birth_country",
     "a_number", "passport", "fbi", "national_id", "phone", "email", "street_address",
-    "postcode", "locality",
+    "street_num", "postcode", "locality",
 )
 
 _NORM_SQL = "nullif(trim(regexp_replace(regexp_replace(lower(strip_accents({x})), " \
@@ -76,8 +77,7 @@ def base_sql(where: str = "true") -> str:
         {_ident('national_id')} as national_id,
         nullif(right(regexp_replace(phone, '[^0-9]', '', 'g'), 10), '') as phone,
         nullif(lower(trim(email)), '') as email,
-        coalesce(street_address_norm,
-                 {_norm("concat_ws(' ', street_number, coalesce(street_norm, street))")}) as street_address,
+        {address_key_sql(_address_sql())} as street_address,
         {_ident('postcode')} as postcode,
         coalesce(locality_norm, {_norm('locality')}) as locality
     from current_records
@@ -85,13 +85,23 @@ def base_sql(where: str = "true") -> str:
     """
 
 
+def _address_sql() -> str:
+    """The record's street address, normalised (the ingest's, else built from its parts)."""
+    return ("coalesce(street_address_norm, "
+            + _norm("concat_ws(' ', street_number, coalesce(street_norm, street))") + ")")
+
+
+_KEY_COLUMNS = ["norm", "key", "first_key", "ph", "toks", "last_key", "first_tok"]
+
+
 def _name_keys(values: list[str]) -> pd.DataFrame:
     rows = []
     for v in values:
         toks = names.tokens(v)
         rows.append((v, names.name_key(v), names.first_token_key(v), names.phonetic(v),
-                     names.token_keys(v), names.translit_token(toks[-1]) if toks else None))
-    return pd.DataFrame(rows, columns=["norm", "key", "first_key", "ph", "toks", "last_key"])
+                     names.token_keys(v), names.translit_token(toks[-1]) if toks else None,
+                     toks[0] if toks else None))
+    return pd.DataFrame(rows, columns=_KEY_COLUMNS)
 
 
 def build_input(ws: Workspace, *, table: str = INPUT_TABLE, where: str = "true") -> int:
@@ -103,13 +113,12 @@ def build_input(ws: Workspace, *, table: str = INPUT_TABLE, where: str = "true")
         "select family_norm from _resolve_base) where v is not null").fetchall()
     keys = _name_keys([v for (v,) in vals])
     if keys.empty:
-        keys = pd.DataFrame({"norm": pd.Series(dtype="str"), "key": pd.Series(dtype="str"),
-                             "first_key": pd.Series(dtype="str"), "ph": pd.Series(dtype="str"),
-                             "toks": pd.Series(dtype="object"),
-                             "last_key": pd.Series(dtype="str")})
+        keys = pd.DataFrame({c: pd.Series(dtype="object" if c == "toks" else "str")
+                             for c in _KEY_COLUMNS})
     con.register("_resolve_name_keys_df", keys)
     con.execute("create or replace temp table _resolve_name_keys as "
-                "select norm, key, first_key, ph, cast(toks as varchar[]) as toks, last_key "
+                "select norm, key, first_key, ph, cast(toks as varchar[]) as toks, last_key, "
+                "first_tok "
                 "from _resolve_name_keys_df")
     con.unregister("_resolve_name_keys_df")
     con.execute(f"""
@@ -118,11 +127,13 @@ def build_input(ws: Workspace, *, table: str = INPUT_TABLE, where: str = "true")
             b.given_display, b.family_display,
             b.given_norm, b.family_norm,
             g.key as given_key, g.first_key as given_tk, g.ph as given_ph,
+            g.first_tok as given_first, g.toks as given_toks,
             f.key as family_key, f.toks as family_toks, f.ph as family_ph,
             f.first_key as family_first, f.last_key as family_last,
             b.dob, b.birth_year, b.birth_md, b.birth_month, b.birth_md_sorted, b.sex, b.nationality, b.birth_country,
             b.a_number, b.passport, b.fbi, b.national_id, b.phone, b.email,
-            b.street_address, b.postcode, b.locality
+            b.street_address, {house_number_sql('b.street_address')} as street_num,
+            b.postcode, b.locality
         from _resolve_base b
         left join _resolve_name_keys g on g.norm = b.given_norm
         left join _resolve_name_keys f on f.norm = b.family_norm
