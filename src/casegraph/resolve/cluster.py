@@ -121,9 +121,11 @@ def cluster(nodes: Iterable[str], edges: list[tuple[str, str, float]]
     for l, r in must + hsame:
         nodes.update((l, r))
 
-    # adjacency of scored pairs, for cross-pair density
+    # adjacency of scored pairs, for cross-pair density. Built in key order, never in the
+    # callers' row order: ties (two outside links of equal p) and float sums follow adj's
+    # order, and the order rows come out of a join differs between engines and runs
     adj: dict[str, dict[str, float]] = defaultdict(dict)
-    for (l, r), p in scores.items():
+    for (l, r), p in sorted(scores.items()):
         adj[l][r] = p
         adj[r][l] = p
 
