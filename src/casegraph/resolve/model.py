@@ -87,6 +87,11 @@ def given_name_comparison(tf: float = 1.0) -> dict[str, Any]:
             _lvl('least(length("given_norm_l"), length("given_norm_r")) >= 3 AND '
                  '(contains("given_norm_l", "given_norm_r") OR contains("given_norm_r", "given_norm_l"))',
                  "one given name contains the other (Emeka / Chukwuemeka)", 0.02, 0.002),
+            _lvl('len(list_intersect("given_toks_l", "given_toks_r")) > 0',
+                 "a given-name token agrees (a middle name used as the first)", 0.02, 0.002),
+            _lvl('len(list_intersect("given_toks_l", "family_toks_r")) > 0 OR '
+                 'len(list_intersect("family_toks_l", "given_toks_r")) > 0',
+                 "given name written in the other's family-name field", 0.01, 0.002),
             _lvl('(length("given_norm_l") = 1 OR length("given_norm_r") = 1) AND '
                  'left("given_norm_l", 1) = left("given_norm_r", 1)', "initial agrees",
                  0.01, 0.01),
@@ -119,6 +124,9 @@ def family_name_comparison(tf: float = 1.0) -> dict[str, Any]:
             _lvl('len(list_intersect("family_toks_l", "family_toks_r")) > 0',
                  "a token of a compound name agrees", 0.04, 0.002),
             _lvl('"family_ph_l" = "family_ph_r"', "phonetic key agrees", 0.02, 0.003),
+            _lvl('len(list_intersect("given_toks_l", "family_toks_r")) > 0 OR '
+                 'len(list_intersect("family_toks_l", "given_toks_r")) > 0',
+                 "family name written in the other's given-name field", 0.01, 0.002),
             _lvl(f'{_jw("family_norm")} >= 0.8', "jaro-winkler >= 0.8", 0.02, 0.03),
             {"sql_condition": "ELSE", "label_for_charts": "different", "m_probability": 0.02,
              "u_probability": 0.96},
@@ -176,7 +184,9 @@ def address_comparison() -> dict[str, Any]:
         "comparison_levels": [
             {"sql_condition": both_null, "label_for_charts": "missing", "is_null_level": True},
             _lvl('"street_address_l" = "street_address_r" AND '
-                 'coalesce("postcode_l" = "postcode_r", true)', "same street address", 0.5, 0.0005),
+                 'coalesce("postcode_l" = "postcode_r" OR "locality_l" = "locality_r", '
+                 '"postcode_l" = "postcode_r", "locality_l" = "locality_r", true)',
+                 "same street address (postcode or locality agrees)", 0.5, 0.0005),
             _lvl('"street_num_l" = "street_num_r" AND "postcode_l" = "postcode_r" AND '
                  f'{_jw("street_address")} >= 0.8',
                  "same house number and postcode, street alike", 0.1, 0.0005),
@@ -269,12 +279,18 @@ def blocking_rules() -> list[Any]:
          " and (l.birth_md = '0101' or r.birth_md = '0101')"),
         block_on("given_tk", "family_key", "locality"),
         block_on("street_address", "postcode"),
+        block_on("street_address", "locality"),          # postcode typo
+        block_on("given_tk", "locality", "birth_year"),  # family name typo, date typo
+        block_on("family_key", "street_num", "locality"),  # given name replaced
         block_on("street_num", "postcode", "given_tk"),
         block_on("street_num", "postcode", "family_first"),
         block_on("given_tk", "family_key", "postcode"),
         # records carrying a name but no birth date (utility, mail, employer files): the
         # name keys alone, for names rare enough that this stays linear and means something
-        f"l.given_tk = r.given_tk and l.family_key = r.family_key and {no_dob} and {rare}",
+        # the same rare name with different birth dates too: namesakes are then scored
+        # against each other, so that clustering sees the conflict when a name-only record
+        # links to both of them
+        f"l.given_tk = r.given_tk and l.family_key = r.family_key and {rare}",
         f"l.given_tk = r.given_tk and l.family_first = r.family_first and {no_dob} and {rare}",
         f"l.given_tk = r.given_tk and l.family_last = r.family_last and {no_dob} and {rare}",
         (f"l.given_tk = r.family_key and l.family_key = r.given_tk and l.given_tk <> l.family_key"
@@ -375,8 +391,9 @@ MIN_LEVEL_WEIGHT = -8.0
 
 def _sanitise(linker: Linker) -> None:
     """Replace untrained/degenerate parameters (None, 0, 1) with the level's prior, floor
-    every level's weight at ``MIN_LEVEL_WEIGHT``, and floor every agreement level at the
-    weight of its comparison's "different" level.
+    every level's weight at ``MIN_LEVEL_WEIGHT``, cap a level whose m was never trained at
+    its prior weight, and floor every agreement level at the weight of its comparison's
+    "different" level.
 
     The last: EM sees few true matches on a rare partial-agreement level (names sharing
     only a phonetic key) and may estimate m ~ 0, i.e. "agreeing phonetically is stronger
@@ -392,6 +409,10 @@ def _sanitise(linker: Linker) -> None:
                 if not isinstance(v, (int, float)) or math.isnan(v) or v <= 0 or v >= 1:
                     setattr(cl, attr, pr[attr])
             m, u = cl._m_probability, cl._u_probability
+            if m == pr["m_probability"] and isinstance(u, float) and m / u > m / pr["u_probability"]:
+                # m never trained (EM saw no match there) but u was sampled: a prior m
+                # over a measured tiny u is a made-up weight; keep the prior's weight
+                cl.m_probability = m = u * pr["m_probability"] / pr["u_probability"]
             if isinstance(m, float) and isinstance(u, float) and m / u < 2 ** MIN_LEVEL_WEIGHT:
                 cl.m_probability = u * 2 ** MIN_LEVEL_WEIGHT
         if levels and levels[-1]._is_else_level:
