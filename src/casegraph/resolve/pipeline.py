@@ -27,7 +27,7 @@ from typing import Any
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from casegraph.resolve import model as rmodel
-from casegraph.resolve.cluster import ClusterResult, cluster
+from casegraph.resolve.components import CLUSTERS_TABLE, cluster_records
 from casegraph.resolve.outputs import (
     PAIRS_TABLE,
     _fetch,
@@ -163,89 +163,19 @@ def _materialise_pairs(ws: Workspace, predictions_table: str, cfg: ResolveConfig
     return int(_scalar(ws, f"select count(*) from {target}"))
 
 
-def _decisions(ws: Workspace) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """Latest human decision per pair: (same pairs, different pairs)."""
-    rows = _fetch(ws, """
-        select l, r, arg_max(decision, decided_at) from (
-            select least(record_key_l, record_key_r) l, greatest(record_key_l, record_key_r) r,
-                   decision, decided_at from identity_decisions)
-        group by l, r""")
-    same = [(l, r) for l, r, d in rows if d == "same"]
-    diff = [(l, r) for l, r, d in rows if d == "different"]
-    return same, diff
-
-
 def _cluster_pairs(ws: Workspace, cfg: ResolveConfig, nodes_sql: str,
-                   pairs_table: str = PAIRS_TABLE) -> tuple[ClusterResult, list[str]]:
-    """Cluster the records selected by ``nodes_sql`` (a query returning ``unique_id``)."""
-    same, diff = _decisions(ws)
-    node_keys = [k for (k,) in _fetch(ws, nodes_sql)]
-    node_set = set(node_keys)
-    same = [p for p in same if p[0] in node_set and p[1] in node_set]
-    diff = [p for p in diff if p[0] in node_set and p[1] in node_set]
-    diff_set = set(diff)
-    pos = [(l, r, p, must, w) for l, r, p, must, w in _fetch(
-        ws, f"select l, r, p, must, mw from {pairs_table} where p >= ? or must order by l, r",
-        [cfg.link_threshold]) if (l, r) not in diff_set]
-    # candidate components over positive edges and human "same" decisions
-    parent: dict[str, str] = {}
+                   pairs_table: str = PAIRS_TABLE
+                   ) -> tuple[dict[int, list[str]], list[tuple[str, str, float, str]]]:
+    """Cluster the records selected by ``nodes_sql`` (a query with a ``unique_id`` column).
 
-    def find(x: str) -> str:
-        while parent.setdefault(x, x) != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for l, r, *_ in pos:
-        parent[find(l)] = find(r)
-    for l, r in same:
-        parent[find(l)] = find(r)
-    comp: dict[str, list[str]] = defaultdict(list)
-    for x in list(parent):
-        comp[find(x)].append(x)
-    big = [x for members in comp.values() if len(members) > 2 for x in members]
-    pair_scores: dict[tuple[str, str], float] = {}
-    anum: dict[str, str | None] = {}
-    if big:
-        con = ws.con
-        con.execute("create or replace temp table _resolve_big (k varchar)")
-        _bulk_insert_keys(ws, "_resolve_big", big)
-        for l, r, p in _fetch(ws, f"""
-                select p.l, p.r, p.p from {pairs_table} p
-                join _resolve_big a on a.k = p.l join _resolve_big b on b.k = p.r"""):
-            pair_scores[(l, r)] = p
-        for k, a in _fetch(ws, f"select i.unique_id, i.a_number from {INPUT_TABLE} i "
-                               "join _resolve_big b on b.k = i.unique_id where i.a_number is not null"):
-            anum[k] = a
-        con.execute("drop table if exists _resolve_big")
-    excl: dict[str, str] = {}
-    if cfg.unique_sources:
-        for k in parent:
-            src = k.split(":", 1)[0]
-            if src in cfg.unique_sources:
-                excl[k] = src
-    # a component of two records is one link: nothing can chain, so it needs no search
-    # (unless a one-record-per-person source could be violated)
-    big_set = set(big)
-    pairs_only = {x for x in parent if x not in big_set and x not in excl}
-    edges = [(l, r, p, w) for l, r, p, must, w in pos if not must and l not in pairs_only]
-    musts = [(l, r) for l, r, p, must, w in pos if must and l not in pairs_only]
-    res = cluster([x for x in parent if x not in pairs_only], edges, pair_scores=pair_scores,
-                  a_number=anum, must_link=musts, human_same=same, cannot_link=diff,
-                  exclusive_source=excl, link_threshold=cfg.link_threshold,
-                  min_density=cfg.min_density, veto_below=cfg.veto_below)
-    nxt = max(res.cluster_of.values(), default=-1) + 1
-    for l, r, p, must, _w in pos:
-        if l in pairs_only:
-            res.cluster_of[l] = res.cluster_of[r] = nxt
-            res.best_link[l] = res.best_link[r] = 1.0 if must else p
-            nxt += 1
-    for l, r in same:  # human "same" pairs that formed a two-record component
-        if l in pairs_only and l not in res.cluster_of:
-            res.cluster_of[l] = res.cluster_of[r] = nxt
-            res.best_link[l] = res.best_link[r] = 1.0
-            nxt += 1
-    return res, node_keys
+    Returns the clusters (every record, singletons included) and the refused strong links;
+    each record's best link stays in ``_resolve_clusters`` for :func:`_write_links`.
+    """
+    st = cluster_records(ws, cfg, nodes_sql, pairs_table)
+    clusters: dict[int, list[str]] = defaultdict(list)
+    for k, c in _fetch(ws, f"select unique_id, cluster from {CLUSTERS_TABLE}"):
+        clusters[c].append(k)
+    return clusters, st.rejected
 
 
 def _bulk_insert_keys(ws: Workspace, table: str, keys: list[str]) -> None:
@@ -326,15 +256,13 @@ def assign_ids(clusters: dict[int, list[str]], old_person_of: dict[str, str],
 
 # ---- writing -------------------------------------------------------------------------------
 
-def _write_links(ws: Workspace, person_of: dict[str, str], best: dict[str, float],
-                 keys_sql: str) -> None:
-    """Replace ``person_records`` rows of the records in ``keys_sql`` (query of unique_id)."""
+def _write_links(ws: Workspace, person_of: dict[str, str], keys_sql: str) -> None:
+    """Replace ``person_records`` rows of the records in ``keys_sql`` (query of unique_id);
+    each record's link probability is its best link inside its cluster."""
     import pandas as pd
 
     con = ws.con
-    df = pd.DataFrame({"record_key": list(person_of),
-                       "person_id": list(person_of.values()),
-                       "match_probability": [float(best.get(k, 1.0)) for k in person_of]})
+    df = pd.DataFrame({"record_key": list(person_of), "person_id": list(person_of.values())})
     con.register("_links_df", df)
     con.execute(f"create or replace temp table _resolve_keys as {keys_sql}")
     con.execute("delete from person_records where record_key in "
@@ -342,8 +270,9 @@ def _write_links(ws: Workspace, person_of: dict[str, str], best: dict[str, float
     con.execute(f"""
         insert into person_records
         select i.unique_id, i.source, i.record_id, i.kind, d.person_id,
-               round(d.match_probability, 6)
+               round(coalesce(c.best_link, 1.0), 6)
         from {INPUT_TABLE} i join _links_df d on d.record_key = i.unique_id
+        left join {CLUSTERS_TABLE} c on c.unique_id = i.unique_id
     """)
     con.unregister("_links_df")
     con.execute("drop table if exists _resolve_keys")
@@ -488,23 +417,15 @@ def _run_full(ws: Workspace, cfg: ResolveConfig, run_id: str, n: int, ph: _Phase
             report.pairs_scored = _materialise_pairs(ws, preds.physical_name, cfg)
             preds.drop_table_from_database_and_remove_from_cache()
     with ph.phase("cluster"):
-        res, _nodes = _cluster_pairs(ws, cfg, f"select unique_id from {INPUT_TABLE}")
-        clusters: dict[int, list[str]] = defaultdict(list)
-        for k, c in res.cluster_of.items():
-            clusters[c].append(k)
-        base = len(clusters)
-        singles = [k for (k,) in _fetch(ws, f"select unique_id from {INPUT_TABLE}")
-                   if k not in res.cluster_of]
-        for i, k in enumerate(singles):
-            clusters[base + i] = [k]
+        clusters, rejected = _cluster_pairs(ws, cfg, f"select unique_id from {INPUT_TABLE}")
         changed_recs = _changed_records(ws)
         asg = assign_ids(clusters, old_person_of, _next_person_number(ws), changed_recs)
     with ph.phase("write"):
         all_sql = f"select unique_id from {INPUT_TABLE}"
         ws.con.execute("delete from person_records")
-        _write_links(ws, asg.person_of, res.best_link, all_sql)
+        _write_links(ws, asg.person_of, all_sql)
         ws.con.execute("delete from persons")
-        _write_review(ws, cfg, run_id, all_sql, res.rejected)
+        _write_review(ws, cfg, run_id, all_sql, rejected)
         _write_persons(ws, cfg, run_id, "select distinct person_id from person_records")
         _write_events(ws, run_id, asg.events)
         _mark_decided_reviews(ws, run_id)
@@ -583,13 +504,8 @@ def _run_incremental(ws: Workspace, cfg: ResolveConfig, run_id: str, n: int,
         report.pairs_scored = _materialise_pairs(ws, within.physical_name, cfg)
         within.drop_table_from_database_and_remove_from_cache()
     with ph.phase("cluster"):
-        res, _ = _cluster_pairs(ws, cfg, "select k from _resolve_scope_keys")
-        clusters: dict[int, list[str]] = defaultdict(list)
-        for k, c in res.cluster_of.items():
-            clusters[c].append(k)
-        base = len(clusters)
-        for i, k in enumerate(sorted(scope - set(res.cluster_of))):
-            clusters[base + i] = [k]
+        clusters, rejected = _cluster_pairs(ws, cfg,
+                                            "select k as unique_id from _resolve_scope_keys")
         old_in_scope = {k: p for k, p in old_person_of.items() if p in touched or k in scope}
         asg = assign_ids(clusters, old_in_scope, _next_person_number(ws), changed)
         # persons that lost every record (withdrawn records) and were not reassigned
@@ -599,9 +515,9 @@ def _run_incremental(ws: Workspace, cfg: ResolveConfig, run_id: str, n: int,
             con.execute("delete from person_records where record_key in "
                         "(select k from _resolve_removed_keys)")
             con.execute("drop table if exists _resolve_removed_keys")
-        _write_links(ws, asg.person_of, res.best_link, "select k as unique_id from _resolve_scope_keys")
+        _write_links(ws, asg.person_of, "select k as unique_id from _resolve_scope_keys")
         _write_review(ws, cfg, run_id, "select k as unique_id from _resolve_scope_keys",
-                      res.rejected)
+                      rejected)
         affected = sorted(set(asg.person_of.values()) | touched | asg.retired)
         _keys_table(ws, "_resolve_affected", affected)
         con.execute("delete from persons where person_id in (select k from _resolve_affected)")
