@@ -74,6 +74,10 @@ class ResolveConfig(BaseModel):
     distinct_given_names_veto: bool = True
     #: sources known to hold at most one record per person (deduplicated registers)
     unique_sources: list[str] = Field(default_factory=list)
+    #: full runs train on a random sample of at most this many records (0: every record):
+    #: the model's parameters are per-workspace statistics; the sample keeps training time
+    #: flat as the workspace grows (scoring and term frequencies still use every record)
+    train_sample_records: int = Field(300_000, ge=0)
     source_reliability: dict[str, int] = Field(default_factory=dict)
     kind_reliability: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_KIND_RELIABILITY))
 
