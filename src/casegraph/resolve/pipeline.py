@@ -38,6 +38,7 @@ from casegraph.resolve.outputs import (
 )
 from casegraph.resolve.prepare import INPUT_TABLE, build_input
 from casegraph.resolve.schema import ResolveConfig, config, ensure_tables
+from casegraph.resolve.scoring import score_pairs_into
 from casegraph.sources.schema import ensure_tables as ensure_source_tables
 from casegraph.workspace import Workspace
 
@@ -130,36 +131,48 @@ def latest_model_path(ws: Workspace) -> Path | None:
 
 # ---- scoring -------------------------------------------------------------------------------
 
-def _materialise_pairs(ws: Workspace, predictions_table: str, cfg: ResolveConfig,
-                       target: str = PAIRS_TABLE) -> int:
-    """Scored pairs with the identifier and name rules applied.
+def pairs_select_sql(cfg: ResolveConfig, predictions: str, *, join_input: bool = False) -> str:
+    """The query turning Splink's predictions into scored pairs with the hard rules applied.
 
     ``model_p`` is Splink's probability; ``p`` is the probability clustering uses after
     the hard rules: the same valid A-number with a compatible birth date is a must-link
     (p = 1); valid A-numbers more than one edit apart, or clearly different given names
-    with no shared identifier (twins), cap p at 0.001.
+    with no shared identifier (twins), cap p at 0.001. ``join_input``: the predictions
+    carry no matching columns; A-numbers are read from the input table.
     """
     veto = "true" if cfg.distinct_given_names_veto else "false"
-    ws.con.execute(f"""
-        create or replace table {target} as
-        with s as (
-            select least(unique_id_l, unique_id_r) as l, greatest(unique_id_l, unique_id_r) as r,
-                -- rounded: engines differ in the last bits of a float, and a near-tie
-                -- between two links must not be decided by which engine scored it
-                round(match_probability, 9) as model_p, round(match_weight, 6) as mw,
-                coalesce(a_number_l = a_number_r and gamma_birth_date <> 0, false) as must,
-                coalesce(a_number_l <> a_number_r
-                         and damerau_levenshtein(a_number_l, a_number_r) > 1, false) as anum_conflict,
-                {veto} and gamma_given_name = 0 and gamma_a_number < 1 and gamma_passport < 1
-                    and gamma_fbi < 1 and gamma_national_id < 1 as given_veto
-            from {predictions_table})
+    if join_input:
+        src = (f"{predictions} x join {INPUT_TABLE} ia on ia.unique_id = x.unique_id_l "
+               f"join {INPUT_TABLE} ib on ib.unique_id = x.unique_id_r")
+        a_l, a_r = "ia.a_number", "ib.a_number"
+    else:
+        src, a_l, a_r = f"{predictions} x", "x.a_number_l", "x.a_number_r"
+    return f"""
         select l, r, model_p, mw, must, anum_conflict, given_veto,
             case when anum_conflict then least(model_p, 0.001)
                  when must then 1.0
                  when given_veto then least(model_p, 0.001)
                  else model_p end as p
-        from s
-    """)
+        from (
+            select least(x.unique_id_l, x.unique_id_r) as l,
+                greatest(x.unique_id_l, x.unique_id_r) as r,
+                -- rounded: engines differ in the last bits of a float, and a near-tie
+                -- between two links must not be decided by which engine scored it
+                round(x.match_probability, 9) as model_p, round(x.match_weight, 6) as mw,
+                coalesce({a_l} = {a_r} and x.gamma_birth_date <> 0, false) as must,
+                coalesce({a_l} <> {a_r}
+                         and damerau_levenshtein({a_l}, {a_r}) > 1, false) as anum_conflict,
+                {veto} and x.gamma_given_name = 0 and x.gamma_a_number < 1
+                    and x.gamma_passport < 1 and x.gamma_fbi < 1
+                    and x.gamma_national_id < 1 as given_veto
+            from {src}) s"""
+
+
+def _materialise_pairs(ws: Workspace, predictions_table: str, cfg: ResolveConfig,
+                       target: str = PAIRS_TABLE) -> int:
+    """Scored pairs (see :func:`pairs_select_sql`) from a materialised predictions table."""
+    ws.con.execute(f"create or replace table {target} as "
+                   f"{pairs_select_sql(cfg, predictions_table)}")
     return int(_scalar(ws, f"select count(*) from {target}"))
 
 
@@ -390,11 +403,14 @@ def _run_full(ws: Workspace, cfg: ResolveConfig, run_id: str, n: int, ph: _Phase
                 ws, INPUT_TABLE, json.loads(Path(model).read_text(encoding="utf-8")))
             report.notes.append(f"model {Path(model).name} reused, not retrained")
         else:
-            prior = min(0.5, max(1e-7, 1.0 / max(n, 2)))
+            train_table, n_train = _training_table(ws, cfg, n)
+            if train_table != INPUT_TABLE:
+                report.notes.append(f"trained on a random sample of {n_train:,} of {n:,} records")
+            prior = min(0.5, max(1e-7, 1.0 / max(n_train, 2)))
             tf = 1.0 if n >= cfg.min_train_records else 0.0
-            linker, _sdf, _api = rmodel.make_linker(ws, INPUT_TABLE,
+            linker, _sdf, _api = rmodel.make_linker(ws, train_table,
                                                     rmodel.settings(prior, tf=tf))
-            tr = rmodel.train(linker, n, min_records=cfg.min_train_records)
+            tr = rmodel.train(linker, n_train, min_records=cfg.min_train_records)
             report.trained = tr.trained
             report.notes.extend(tr.notes)
         path = ws.models_dir / f"{run_id}.json"
@@ -406,6 +422,7 @@ def _run_full(ws: Workspace, cfg: ResolveConfig, run_id: str, n: int, ph: _Phase
             # (explanations, incremental runs and the Spark engine all load the JSON)
             linker, _sdf, _api = rmodel.make_linker(
                 ws, INPUT_TABLE, json.loads(path.read_text(encoding="utf-8")))
+            ws.con.execute(f"drop table if exists {TRAIN_SAMPLE_TABLE}")
     with ph.phase("score pairs"):
         if predictor is not None:
             predictor(ws, INPUT_TABLE, json.loads(path.read_text(encoding="utf-8")),
@@ -413,9 +430,9 @@ def _run_full(ws: Workspace, cfg: ResolveConfig, run_id: str, n: int, ph: _Phase
             report.pairs_scored = _materialise_pairs(ws, "_resolve_predictions", cfg)
             ws.con.execute("drop table if exists _resolve_predictions")
         else:
-            preds = linker.inference.predict(warning_mode="never")
-            report.pairs_scored = _materialise_pairs(ws, preds.physical_name, cfg)
-            preds.drop_table_from_database_and_remove_from_cache()
+            report.pairs_scored = score_pairs_into(
+                ws, linker, PAIRS_TABLE,
+                lambda preds: pairs_select_sql(cfg, preds, join_input=True))
     with ph.phase("cluster"):
         clusters, rejected = _cluster_pairs(ws, cfg, f"select unique_id from {INPUT_TABLE}")
         changed_recs = _changed_records(ws)
@@ -433,6 +450,26 @@ def _run_full(ws: Workspace, cfg: ResolveConfig, run_id: str, n: int, ph: _Phase
     report.retired_person_ids = sorted(asg.retired)
     report.events = Counter(e for e, *_ in asg.events)
     return report
+
+
+TRAIN_SAMPLE_TABLE = "_resolve_train_sample"
+
+
+def _training_table(ws: Workspace, cfg: ResolveConfig, n: int) -> tuple[str, int]:
+    """The table a full run trains on: the input, or a random sample of it when larger than
+    ``train_sample_records``.
+
+    Records (not pairs) are sampled uniformly, so the share of true matches among the
+    sample's pairs is the workspace's: the estimated prior, u and m stay unbiased, while
+    u-sampling, EM and the prior estimate stop growing with the workspace. The sample is
+    a hash order of the record keys: the same input always gives the same model.
+    """
+    cap = cfg.train_sample_records
+    if not cap or n <= cap:
+        return INPUT_TABLE, n
+    ws.con.execute(f"""create or replace table {TRAIN_SAMPLE_TABLE} as
+        select * from {INPUT_TABLE} order by hash(unique_id), unique_id limit {int(cap)}""")
+    return TRAIN_SAMPLE_TABLE, cap
 
 
 def _changed_records(ws: Workspace) -> set[str]:
