@@ -31,6 +31,7 @@ class GatesPolicy(_Strict):
     appeal_window_days: int = Field(30, ge=0)
     identity_confidence_threshold: float = Field(0.9, ge=0, le=1)
     fact_link_threshold: float = Field(0.9, ge=0, le=1)
+    identity_rival_threshold: float = Field(0.9, ge=0, le=1)
     final_at_once_types: tuple[str, ...] = ()
     order_stands_outcomes: tuple[str, ...] = ("dismissed", "denied", "affirmed", "withdrawn")
     order_falls_outcomes: tuple[str, ...] = ("sustained", "granted", "remanded", "reversed",

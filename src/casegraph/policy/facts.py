@@ -107,13 +107,32 @@ def _dob_key(alias: str, *names: str) -> str:
     return ", ".join(exprs)
 
 
+#: Record kinds pulled in through ``identity_links`` (an uncertain scored link from another
+#: person's record to one of this person's): the kinds that carry blocking facts. An encounter
+#: counts only when it records a removal.
+IDENTITY_LINK_KINDS: tuple[str, ...] = ("status", "detention", "departure", "case_event",
+                                        "encounter")
+REMOVAL_ENCOUNTER_TYPES: tuple[str, ...] = ("removal", "removed")
+
+#: Kind given to another person's record that matches one of this person's identity records
+#: (an *identity rival*: a twin, a namesake, or the same person split off): no gate but
+#: identity confidence reads it.
+RIVAL_KIND = "identity_rival"
+#: This person's records whose rivals count: those that say who the order is about (the
+#: order itself and the subject's registration). Same list in ``resolve.outputs``.
+RIVAL_OWN_KINDS: tuple[str, ...] = ("removal_order", "person")
+#: Probability given to an ``identity_link`` fact: below any sensible fact threshold, like
+#: the other fallbacks (the departure rules read probabilities, not the way a record came).
+IDENTITY_LINK_PROBABILITY = 0.5
+
 #: Probability of a case-number link that resolution contradicts (the event is resolved to
 #: another person, carries another A-number or birth date, or a reviewer said 'different'):
 #: uncertain, so it can only block or route to review.
 CASE_NUMBER_CONFLICT_PROBABILITY = 0.5
 
 
-def _facts_sql(person_filter: str, kinds: Sequence[str], decisions: bool = False) -> str:
+def _facts_sql(person_filter: str, kinds: Sequence[str], decisions: bool = False,
+               links: bool = False) -> str:
     """Facts of persons: records linked by resolution, plus identity-independent links.
 
     - ``case_number``: a case event belongs to the removal order with its case number, so
@@ -126,16 +145,24 @@ def _facts_sql(person_filter: str, kinds: Sequence[str], decisions: bool = False
     - ``a_number``: a blocking record (status, detention, departure, case event) carrying an
       A-number found on the person's own records is included as *uncertain*
       (:data:`A_NUMBER_LINK_PROBABILITY`): it can block or route to review, never enable.
+      So is one whose A-number is one edit or transposition away (``a_number_near``: a
+      clerical typo is likelier than a different person).
     - ``name_dob``: a status, detention or departure record with a name word in common and
-      the birth date of one of the person's records -- exactly, or with day and month
-      swapped -- likewise *uncertain*.
+      the birth date of one of the person's records -- exactly, with day and month swapped,
+      or with the year off by one -- likewise *uncertain*.
+    - ``identity_link`` (``links`` says ``identity_links`` exists): a record of another
+      person carrying a legal fact (:data:`IDENTITY_LINK_KINDS`) whose scored link to one of
+      this person's records reached the review band; probability = that link's. *Uncertain*.
+    - ``rival``: another person's record (not a mere address observation) whose scored link
+      reached the review band from one of this person's removal orders or registrations
+      (:data:`RIVAL_OWN_KINDS`), with kind :data:`RIVAL_KIND` and the link's model
+      probability: read by the identity gate only.
 
     A record a reviewer decided is a different person from one of this person's records
     (latest ``identity_decisions`` row for the pair is ``different``; ``decisions`` says the
     table exists) is never pulled in by the ``a_number`` / ``name_dob`` fallbacks.
     A record reached several ways is kept once, by the strongest way.
     """
-    cols = ", ".join(f'r."{c}"' for c in FACT_COLUMNS)
     kinds_sql = ", ".join(f"'{k}'" for k in kinds)
     blocking = ", ".join(f"'{k}'" for k in BLOCKING_KINDS if k in kinds)
     if decisions:
@@ -190,28 +217,82 @@ def _facts_sql(person_filter: str, kinds: Sequence[str], decisions: bool = False
         join current_records r on r.a_number = a.a_number
         left join pdiff xd on xd.person_id = a.person_id and xd.record_key = r.record_key
         where r.kind in ({blocking}) and xd.person_id is null""")
+    if blocking:
+        # one edit or transposition apart: such A-numbers share their first or last 4 chars
+        near = []
+        for part in ("left", "right"):
+            near.append(f"""
+        select a.person_id, {A_NUMBER_LINK_PROBABILITY}, 5, 'a_number_near', r.record_key
+        from (select distinct pr.person_id, o.a_number from person_records pr
+              join current_records o on o.record_key = pr.record_key
+              where o.a_number is not null and length(o.a_number) >= 8 {person_filter}) a
+        join current_records r on r.kind in ({blocking}) and r.a_number is not null
+             and {part}(r.a_number, 4) = {part}(a.a_number, 4)
+        left join pdiff xd on xd.person_id = a.person_id and xd.record_key = r.record_key
+        where xd.person_id is null and r.a_number <> a.a_number
+          and damerau_levenshtein(r.a_number, a.a_number) <= 1""")
+        parts.extend(near)
     nd = ", ".join(f"'{k}'" for k in NAME_DOB_KINDS if k in kinds)
     if nd:
         parts.append(f"""
         select a.person_id, {NAME_DOB_LINK_PROBABILITY}, 4, 'name_dob', r.record_key
-        from (select pr.person_id, {_dob_key("o", "y", "m1", "m2")}, {_name_tokens("o")} as toks
-              from person_records pr join current_records o on o.record_key = pr.record_key
-              where o.birth_date is not null {person_filter}) a
+        from (select person_id, unnest([y0 - 1, y0, y0 + 1]) as y, m1, m2, toks
+              from (select pr.person_id, {_dob_key("o", "y0", "m1", "m2")},
+                           {_name_tokens("o")} as toks
+                    from person_records pr join current_records o
+                         on o.record_key = pr.record_key
+                    where o.birth_date is not null {person_filter})) a
         join current_records r on r.kind in ({nd}) and r.birth_date is not null
              and year(r.birth_date) = a.y
              and least(month(r.birth_date), day(r.birth_date)) = a.m1
              and greatest(month(r.birth_date), day(r.birth_date)) = a.m2
         left join pdiff xd on xd.person_id = a.person_id and xd.record_key = r.record_key
         where xd.person_id is null and list_has_any(a.toks, {_name_tokens("r")})""")
-    links = " union all ".join(parts)
+    if links:
+        ik = ", ".join(f"'{k}'" for k in IDENTITY_LINK_KINDS if k in kinds)
+        removal = ", ".join(f"'{t}'" for t in REMOVAL_ENCOUNTER_TYPES)
+        il = """
+        il as (
+            select record_key_l as own, record_key_r as other, greatest(model_p, p) as p,
+                   model_p
+            from identity_links
+            union all select record_key_r, record_key_l, greatest(model_p, p), model_p
+            from identity_links),"""
+        pdiff += il
+        if ik:
+            parts.append(f"""
+        select pr.person_id, least(max(il.p), {IDENTITY_LINK_PROBABILITY}), 6,
+               'identity_link', r.record_key
+        from person_records pr
+        join il on il.own = pr.record_key
+        join person_records q on q.record_key = il.other and q.person_id <> pr.person_id
+        join current_records r on r.record_key = il.other and r.kind in ({ik})
+             and (r.kind <> 'encounter'
+                  or lower(coalesce(r.encounter_type, '')) in ({removal}))
+        left join pdiff xd on xd.person_id = pr.person_id and xd.record_key = r.record_key
+        where xd.person_id is null {person_filter}
+        group by pr.person_id, r.record_key""")
+        own = ", ".join(f"'{k}'" for k in RIVAL_OWN_KINDS)
+        parts.append(f"""
+        select pr.person_id, max(il.model_p), 7, 'rival', r.record_key
+        from person_records pr
+        join il on il.own = pr.record_key
+        join person_records q on q.record_key = il.other and q.person_id <> pr.person_id
+        join current_records r on r.record_key = il.other and r.kind <> 'location'
+        left join pdiff xd on xd.person_id = pr.person_id and xd.record_key = r.record_key
+        where pr.kind in ({own}) and xd.person_id is null {person_filter}
+        group by pr.person_id, r.record_key""")
+    links_sql = " union all ".join(parts)
+    fcols = ", ".join(f"case when b.via = 'rival' then '{RIVAL_KIND}' else r.kind end"
+                      if c == "kind" else f'r."{c}"' for c in FACT_COLUMNS)
     return f"""
         with {pdiff}
-        links as ({links}),
+        links as ({links_sql}),
         best as (select distinct on (person_id, record_key) person_id, p, via, record_key
                  from links order by person_id, record_key, via_rank, p desc)
-        select b.person_id, b.p, b.via, {cols}
+        select b.person_id, b.p, b.via, {fcols}
         from best b join current_records r on r.record_key = b.record_key
-        where r.kind in ({kinds_sql})
+        where r.kind in ({kinds_sql}) or b.via = 'rival'
         order by b.person_id, r.record_key"""
 
 
@@ -237,7 +318,8 @@ def load_person_facts(ws: Workspace, person_id: str, kinds: Sequence[str] = GATE
                        [person_id]).fetchall()
     if not p:
         return None
-    sql = _facts_sql("and pr.person_id = $pid", kinds, ws.has_table("identity_decisions"))
+    sql = _facts_sql("and pr.person_id = $pid", kinds, ws.has_table("identity_decisions"),
+                     ws.has_table("identity_links"))
     facts = [_fact(r) for r in _rows(ws, sql, {"pid": person_id})]
     return PersonFacts(person_id, None if p[0][1] is None else float(p[0][1]), facts)
 
@@ -255,7 +337,8 @@ def iter_person_facts(ws: Workspace, kinds: Sequence[str] = GATE_KINDS,
                              + ("where person_id in (select person_id from _cg_pids) "
                                 if person_ids is not None else "")
                              + "order by person_id"))
-    facts = _rows(ws, _facts_sql(where, kinds, ws.has_table("identity_decisions")))
+    facts = _rows(ws, _facts_sql(where, kinds, ws.has_table("identity_decisions"),
+                                 ws.has_table("identity_links")))
     pending = next(facts, None)
     for pid, conf in persons:
         pf = PersonFacts(pid, None if conf is None else float(conf))

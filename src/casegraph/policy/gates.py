@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from casegraph.departures.rules import CLAIMED, VERIFIED, DepartureState, departure_state
 from casegraph.ontology import PROTECTED_STATUS_TYPES
 from casegraph.policy.config import GatesPolicy
-from casegraph.policy.facts import Fact, PersonFacts, fact_date
+from casegraph.policy.facts import RIVAL_KIND, Fact, PersonFacts, fact_date
 
 PASS, FAIL, REVIEW = "pass", "fail", "needs_review"
 VERDICTS = (PASS, FAIL, REVIEW)
@@ -283,6 +283,10 @@ def _verdict(gate: str, blockers: list[tuple[Fact | None, bool, str]], ok_reason
     if not sure:
         via = {b[0].get("linked_via") for b in chosen if b[0] is not None}
         how = ("record found by a shared A-number, not linked by resolution" if "a_number" in via
+               else "record found by a near A-number (one edit apart), not linked by resolution"
+               if "a_number_near" in via
+               else "record of another person with an uncertain link to this person's records"
+               if "identity_link" in via
                else "record found by birth date and name, not linked by resolution"
                if "name_dob" in via else
                "record found by case number but resolved to another person"
@@ -440,16 +444,72 @@ def no_protected_application(cv: CaseView) -> GateResult:
     return _verdict("no_protected_application", blockers, "no protected-status application")
 
 
+#: Ways a record reaches a person without being resolved to them (always uncertain).
+IDENTITY_FALLBACK_VIAS = ("a_number", "a_number_near", "name_dob", "identity_link")
+
+#: The gates whose blocking evidence identity confidence re-reads (every gate but itself).
+_FACT_GATES: tuple[str, ...] = ("final_order", "no_automatic_stay", "no_granted_stay",
+                                "no_citizenship_or_status", "no_protected_application",
+                                "not_already_resolved")
+
+
+def _uncertain_legal_evidence(cv: CaseView) -> list[Fact]:
+    """Records of uncertain identity (not resolved to this person) that carry a fact some
+    gate would block on: the identity question decides this person's eligibility."""
+    maybe = {f["record_key"]: f for f in cv.known
+             if f.get("linked_via") in IDENTITY_FALLBACK_VIAS}
+    if not maybe:
+        return []
+    out: dict[str, Fact] = {}
+    for name in _FACT_GATES:
+        r = _GATE_FUNCS[name](cv)
+        if r.verdict != PASS:
+            for k in r.evidence:
+                if k in maybe:
+                    out.setdefault(k, maybe[k])
+    return list(out.values())
+
+
 def identity_confidence(cv: CaseView) -> GateResult:
-    """6. The person's resolved identity meets the configured confidence threshold."""
+    """6. Identity confidence: what the other gates rely on is the right person's.
+
+    Needs review when (a) the person's own cluster is weak (``persons.confidence`` below the
+    threshold: its weakest link, lowered when its records contradict each other); (b)
+    another person's record matches one of the person's removal orders strongly
+    or the subject's registration (``identity_rival_threshold``: a twin, a namesake, or the same
+    person split off): which of the two the order is about is for a human; or
+    (c) a record that may be this person's (an uncertain scored link, a shared or near
+    A-number, a namesake with a compatible birth date) carries a fact that would block.
+    Uncertain links of records without legal facts (address observations) do not count here:
+    they weigh on the lead's location confidence instead.
+    """
+    g = "identity_confidence"
     c, thr = cv.person.confidence, cv.config.identity_confidence_threshold
     if c is None:
-        return GateResult("identity_confidence", REVIEW, "identity confidence unknown")
+        return GateResult(g, REVIEW, "identity confidence unknown")
+    why: list[str] = []
+    ev: list[str] = []
     if c < thr:
-        return GateResult("identity_confidence", REVIEW,
-                          f"identity confidence {c:.3f} below threshold {thr:.3f}")
-    return GateResult("identity_confidence", PASS,
-                      f"identity confidence {c:.3f} meets threshold {thr:.3f}")
+        why.append(f"identity confidence {c:.3f} below threshold {thr:.3f} (weak links "
+                   "inside the person, or its records contradict each other)")
+    rivals = sorted((f for f in cv.known if f["kind"] == RIVAL_KIND
+                     and f["link_probability"] >= cv.config.identity_rival_threshold),
+                    key=lambda f: (-f["link_probability"], f["record_key"]))
+    if rivals:
+        why.append(f"{len(rivals)} record(s) of another person match this person's order or "
+                   f"registration (model probability up to "
+                   f"{rivals[0]['link_probability']:.3f}): twin, namesake or split record")
+        ev.extend(f["record_key"] for f in rivals)
+    legal = _uncertain_legal_evidence(cv)
+    if legal:
+        kinds = ", ".join(dict.fromkeys(f["kind"].replace("_", " ") for f in legal))
+        why.append(f"{len(legal)} record(s) of uncertain identity carry facts that would "
+                   f"block ({kinds})")
+        ev.extend(f["record_key"] for f in legal)
+    if why:
+        return GateResult(g, REVIEW, "; ".join(why) + ": review", tuple(dict.fromkeys(ev)))
+    return GateResult(g, PASS, f"identity confidence {c:.3f} meets threshold {thr:.3f}; no "
+                      "uncertain record carries a blocking fact")
 
 
 def not_already_resolved(cv: CaseView) -> GateResult:
@@ -506,6 +566,7 @@ GATES: tuple[tuple[str, Callable[[CaseView], GateResult]], ...] = (
     ("not_already_resolved", not_already_resolved),
 )
 GATE_NAMES: tuple[str, ...] = tuple(n for n, _ in GATES)
+_GATE_FUNCS: dict[str, Callable[[CaseView], GateResult]] = dict(GATES)
 
 
 def evaluate(facts: PersonFacts, as_of: dt.date, config: GatesPolicy) -> list[GateResult]:
