@@ -11,10 +11,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from casegraph.resolve.outputs import DECIDES
 from casegraph.resolve.schema import ensure_tables
 from casegraph.workspace import Workspace
 
 DECISIONS = ("same", "different")
+
+#: Items that decide someone's eligibility first (see ``outputs._write_review``).
+_LEGAL_FIRST = f"not starts_with(coalesce(v.reason, ''), '{DECIDES}')"
 
 
 class ReviewError(ValueError):
@@ -23,7 +27,9 @@ class ReviewError(ValueError):
 
 def list_queue(ws: Workspace, *, status: str | None = "open", limit: int = 50
                ) -> list[dict[str, Any]]:
-    """Review items, most uncertain first, with both records' identity fields."""
+    """Review items with both records' identity fields: first those whose decision can change
+    someone's eligibility (a legal fact or the order's subject in doubt), then the most
+    uncertain."""
     ensure_tables(ws)
     where = "where v.status = ?" if status else ""
     params: list[Any] = [status] if status else []
@@ -39,9 +45,11 @@ def list_queue(ws: Workspace, *, status: str | None = "open", limit: int = 50
             left join resolve_input a on a.unique_id = v.record_key_l
             left join resolve_input b on b.unique_id = v.record_key_r
             {where}
-            order by abs(v.match_probability - 0.5), v.review_id limit {int(limit)}"""
+            order by {_LEGAL_FIRST}, abs(v.match_probability - 0.5), v.review_id
+            limit {int(limit)}"""
     else:
-        sql = f"select v.* from identity_review v {where} order by v.review_id limit {int(limit)}"
+        sql = (f"select v.* from identity_review v {where} order by {_LEGAL_FIRST}, "
+               f"v.review_id limit {int(limit)}")
     return ws.query(sql, params)
 
 
