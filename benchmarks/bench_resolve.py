@@ -4,10 +4,14 @@ Usage:
     python benchmarks/bench_resolve.py accuracy [--febrl febrl1,febrl2,febrl3,febrl4]
                                                 [--synth DIR ...]
     python benchmarks/bench_resolve.py blocking --synth DIR
+    python benchmarks/bench_resolve.py misses --synth DIR
     python benchmarks/bench_resolve.py speed --synth DIR [--synth DIR ...]
 
 ``--synth DIR`` is the output of ``casegraph synth --people N --out DIR`` ingested into
 ``DIR/ws`` (``casegraph ingest DIR/*.yaml -w DIR/ws``); the truth is ``DIR/truth/records.csv``.
+``misses`` breaks the records left outside their person's main cluster down by source,
+by the fields they carry, by the best scored link to that cluster (or no candidate pair at
+all), and by which non-name field they share with any record of their person.
 Each run works on a copy of the workspace. Results go to stdout; docs/bench-resolve.md
 records them with the machine and date.
 """
@@ -143,6 +147,56 @@ def blocking(synth: Path) -> None:
           f"pairs scored {len(scored):,} ({len(scored) / n:.1f} per record)")
 
 
+def misses(synth: Path) -> None:
+    """Why records end up outside their person's main cluster (see the module docstring)."""
+    from collections import Counter, defaultdict
+
+    from casegraph.resolve.prepare import INPUT_TABLE
+
+    truth = _truth_csv(synth / "truth" / "records.csv")
+    ws = Workspace(_copy_ws(synth / "ws"))
+    pipeline.KEEP_PAIRS = True
+    rep = pipeline.resolve_workspace(ws, full=True, progress=False)
+    pred = predicted_from_workspace(ws)
+    print(_row(synth.name, "casegraph", score_clusters(pred, truth), 0.0,
+               f"persons {rep.persons:,}"))
+    fields = ("dob", "a_number", "passport", "fbi", "national_id", "phone", "email",
+              "street_address", "postcode")
+    inp = {r[0]: r[1:] for r in ws.con.execute(
+        f"select unique_id, source, {', '.join(fields)} from {INPUT_TABLE}").fetchall()}
+    p_of = {(l, r): p for l, r, p in ws.con.execute(
+        f"select l, r, p from {pipeline.PAIRS_TABLE}").fetchall()}
+    by_person: dict[str, list[str]] = defaultdict(list)
+    for k in inp:
+        if k in truth and k in pred:
+            by_person[truth[k]].append(k)
+    split = []
+    for ks in by_person.values():
+        main = Counter(pred[k] for k in ks).most_common(1)[0][0]
+        split += [(k, [m for m in ks if pred[m] == main], [m for m in ks if m != k])
+                  for k in ks if pred[k] != main]
+    by_source, by_fields, by_link, by_shared = Counter(), Counter(), Counter(), Counter()
+    for k, mains, mates in split:
+        src, *vals = inp[k]
+        by_source[src] += 1
+        by_fields["+".join(f for f, v in zip(fields, vals) if v is not None) or "names only"] += 1
+        ps = [p_of[(min(k, m), max(k, m))] for m in mains if (min(k, m), max(k, m)) in p_of]
+        best = max(ps, default=None)
+        by_link["no candidate pair" if best is None else ">= 0.9" if best >= 0.9
+                else "0.3-0.9" if best >= 0.3 else "0.01-0.3" if best >= 0.01 else "< 0.01"] += 1
+        shared = [f for i, f in enumerate(fields)
+                  if vals[i] is not None and any(inp[m][i + 1] == vals[i] for m in mates)]
+        by_shared["+".join(shared) or "nothing but the name"] += 1
+    print(f"\n{len(split):,} of {len(pred):,} records outside their person's main cluster")
+    for title, c in (("source", by_source), ("fields carried", by_fields),
+                     ("best link to the main cluster", by_link),
+                     ("non-name fields shared with a record of the person", by_shared)):
+        print(f"\n| {title} | records |\n|---|---|")
+        for key, n in c.most_common(12):
+            print(f"| {key} | {n:,} |")
+    ws.close()
+
+
 def speed_one(synth: Path) -> dict[str, Any]:
     import logging
 
@@ -183,7 +237,7 @@ def speed(synth: list[Path]) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("what", choices=["accuracy", "blocking", "speed", "speed-one"])
+    ap.add_argument("what", choices=["accuracy", "blocking", "misses", "speed", "speed-one"])
     ap.add_argument("--febrl", default="febrl1,febrl2,febrl3,febrl4")
     ap.add_argument("--synth", action="append", type=Path, default=[])
     a = ap.parse_args()
@@ -191,6 +245,8 @@ def main() -> None:
         accuracy([f for f in a.febrl.split(",") if f], a.synth)
     elif a.what == "blocking":
         blocking(a.synth[0])
+    elif a.what == "misses":
+        misses(a.synth[0])
     elif a.what == "speed":
         speed(a.synth)
     else:

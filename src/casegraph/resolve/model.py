@@ -368,6 +368,8 @@ def train(linker: Linker, n_records: int, *, min_records: int = 500, seed: int =
             res.notes.append(f"EM blocked on {'+'.join(cols)} not used ({why}); "
                              "the other sessions' estimates stand")
     res.trained = ok > 0
+    if res.trained:
+        _decontaminate_u(linker)
     _sanitise(linker)
     return res
 
@@ -381,6 +383,36 @@ def _count_pairs(linker: Linker, cols: tuple[str, ...]) -> int:
         f"select coalesce(sum(n * (n - 1) / 2), 0) from (select count(*) n from {table} "
         f"where {cond} group by {grp})").fetchall()
     return int(rows[0][0])
+
+
+#: a level's u may be corrected down to at most this fraction of its sampled value
+#: (at most +4 bits), so that a poor estimate of the match rate cannot make a weight explode
+U_CORRECTION_FLOOR = 1 / 16
+
+
+def _decontaminate_u(linker: Linker) -> None:
+    """u among non-matches, from u sampled among all pairs.
+
+    Random sampling estimates u over *all* pairs, matches included. When people have many
+    records each (an agency's seven systems), a random pair is a match often enough that
+    the match rate is comparable to the u of a discriminating level: the sampled u of
+    "same A-number" is then mostly true matches, and the weight of an identifier shrinks
+    to that of a birth date. With the match rate lambda and the level's m:
+    u_all = lambda * m + (1 - lambda) * u_nonmatch, solved for u_nonmatch.
+    """
+    lam = linker._settings_obj._probability_two_random_records_match
+    if not isinstance(lam, float) or not 0 < lam < 0.5:
+        return
+    for comp in linker._settings_obj.comparisons:
+        for cl in comp.comparison_levels:
+            if cl.is_null_level or cl._is_else_level or cl._fix_u_probability:
+                continue
+            m, u = cl._m_probability, cl._u_probability
+            if not (isinstance(m, float) and isinstance(u, float) and 0 < u < 1 and 0 < m <= 1):
+                continue
+            corrected = (u - lam * m) / (1 - lam)
+            if corrected < u:
+                cl.u_probability = max(corrected, u * U_CORRECTION_FLOOR)
 
 
 #: no single disagreement may count for less than this match weight: EM on clean-looking
