@@ -205,3 +205,26 @@ def test_sanitise_floors_partial_agreement_and_caps_untrained_levels(ws: Workspa
                  if p.get("label_for_charts", "").startswith("a given-name token"))
     assert token._m_probability / token._u_probability == pytest.approx(
         prior["m_probability"] / prior["u_probability"])
+
+
+def test_sampled_u_is_corrected_for_the_match_rate(ws: Workspace) -> None:
+    insert_records(ws, [rec("a", "1", given_name="X", family_name="Y")])
+    build_input(ws)
+    linker = Linker(DuckDBAPI(connection=ws.con).register(INPUT_TABLE), rmodel.settings(1e-3),
+                    log_level=None)
+    linker._settings_obj._probability_two_random_records_match = 5e-4
+    comps = {c.output_column_name: c for c in linker._settings_obj.comparisons}
+    anum = next(cl for cl in comps["a_number"].comparison_levels if cl.label_for_charts == "exact")
+    anum.m_probability, anum.u_probability = 0.97, 6e-4    # mostly true matches
+    dob = next(cl for cl in comps["birth_date"].comparison_levels
+               if cl.label_for_charts == "exact")
+    dob.m_probability, dob.u_probability = 0.9, 0.003      # mostly strangers
+    swap = next(cl for cl in comps["given_name"].comparison_levels
+                if cl.label_for_charts == "given/family swapped")
+    rmodel._decontaminate_u(linker)
+    assert anum._u_probability == pytest.approx((6e-4 - 5e-4 * 0.97) / (1 - 5e-4))
+    assert dob._u_probability == pytest.approx((0.003 - 5e-4 * 0.9) / (1 - 5e-4))
+    assert swap._u_probability == 0.0006                   # fixed levels stay fixed
+    anum.u_probability = 4e-4                              # below lambda * m: floored
+    rmodel._decontaminate_u(linker)
+    assert anum._u_probability == pytest.approx(4e-4 * rmodel.U_CORRECTION_FLOOR)
