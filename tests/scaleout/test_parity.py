@@ -1,61 +1,25 @@
-"""Parity: the batch pipeline on Spark (local mode) gives the embedded engine's results.
+"""Parity: every batch command on Spark (local mode) gives the embedded engine's results.
 
-Two workspaces ingest the same synthetic agency. One resolves and scores on DuckDB, the
-other scores candidate pairs and decides every person on Spark. Persons must be the same
-partition of records (ids may differ), gate verdicts identical, and leads identical.
+Both workspaces run ``ingest``, ``resolve --full``, ``score``, ``leads`` and ``departures``
+through the CLI on the same synthetic agency (see ``conftest.py``); the Spark one with
+``--engine spark`` and the DuckDB run's trained model. Persons must be the same partition
+of records (ids may differ), and gate verdicts, priorities, leads and departures identical.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import os
-import shutil
+import json
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
 
 from casegraph.workspace import Workspace
+from tests.scaleout.conftest import Pair
 
-AS_OF = dt.date(2026, 11, 1)
-PEOPLE = 2000
+pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
 
-pytestmark = [pytest.mark.spark]
-
-
-def _have_spark() -> bool:
-    return shutil.which("java") is not None or bool(os.environ.get("JAVA_HOME"))
-
-
-@pytest.fixture(scope="module")
-def pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, Workspace]:
-    if not _have_spark():
-        pytest.skip("no Java runtime for local Spark")
-    from casegraph.leads.build import build_leads
-    from casegraph.policy.score import run_scoring
-    from casegraph.resolve.pipeline import resolve_workspace
-    from casegraph.scaleout.resolve import predict_on_spark
-    from casegraph.scaleout.score import decide_on_spark
-    from casegraph.sources.ingest import ingest_specs
-    from casegraph.synth import generate
-
-    root = tmp_path_factory.mktemp("parity")
-    data = root / "agency"
-    generate(PEOPLE, data, seed=11, as_of=AS_OF)
-    specs = sorted(data.glob("*.yaml"))
-    ws_d, ws_s = Workspace(root / "duckdb"), Workspace(root / "spark")
-    for ws in (ws_d, ws_s):
-        ingest_specs(ws, specs, progress=False)
-    resolve_workspace(ws_d, full=True, progress=False)
-    trained = sorted(ws_d.models_dir.glob("*.json"))[-1]
-    resolve_workspace(ws_s, full=True, progress=False, predictor=predict_on_spark, model=trained)
-    run_scoring(ws_d, AS_OF)
-    run_scoring(ws_s, AS_OF, decide_all=decide_on_spark)
-    for ws in (ws_d, ws_s):
-        build_leads(ws)
-    yield ws_d, ws_s
-    for ws in (ws_d, ws_s):
-        ws.close()
+RUN = "(select run_id from score_runs order by created_at desc limit 1)"
 
 
 def _partition(ws: Workspace) -> tuple[set[frozenset[str]], dict[str, frozenset[str]]]:
@@ -67,22 +31,6 @@ def _partition(ws: Workspace) -> tuple[set[frozenset[str]], dict[str, frozenset[
     return set(of.values()), of
 
 
-def test_same_trained_model(pair: tuple[Workspace, Workspace]) -> None:
-    ws_d, ws_s = pair
-    import json
-
-    models = [json.loads(sorted(ws.models_dir.glob("*.json"))[-1].read_text()) for ws in pair]
-    for m in models:
-        m.pop("linker_uid", None)
-    assert models[0] == models[1]
-
-
-def test_identical_persons(pair: tuple[Workspace, Workspace]) -> None:
-    (pd_, _), (ps, _) = _partition(pair[0]), _partition(pair[1])
-    assert len(pd_) > PEOPLE * 0.5
-    assert pd_ == ps
-
-
 def _by_cluster(ws: Workspace, sql: str) -> list[tuple]:
     """Rows of ``sql`` (first column person_id) keyed by the person's records, not the id."""
     _, of = _partition(ws)
@@ -90,27 +38,75 @@ def _by_cluster(ws: Workspace, sql: str) -> list[tuple]:
     return sorted((tuple(sorted(of[r[0]])),) + tuple(r[1:]) for r in rows)
 
 
-def test_identical_gate_verdicts(pair: tuple[Workspace, Workspace]) -> None:
-    sql = ("select g.person_id, g.gate, g.verdict, g.reason, g.evidence::varchar from gate_results g "
-           "where g.run_id = (select run_id from score_runs order by created_at desc limit 1)")
-    a, b = (_by_cluster(ws, sql) for ws in pair)
-    assert len(a) > 0
+def _both(pair: Pair, sql: str) -> tuple[list[tuple], list[tuple]]:
+    return _by_cluster(pair.duckdb, sql), _by_cluster(pair.spark, sql)
+
+
+def test_same_trained_model(pair: Pair) -> None:
+    models = [json.loads(max(ws.models_dir.glob("*.json")).read_text())
+              for ws in (pair.duckdb, pair.spark)]
+    for m in models:
+        m.pop("linker_uid", None)
+    assert models[0] == models[1]
+
+
+def test_identical_persons(pair: Pair) -> None:
+    (pd_, _), (ps, _) = _partition(pair.duckdb), _partition(pair.spark)
+    assert len(pd_) > 100
+    assert pd_ == ps
+
+
+def test_identical_gate_verdicts(pair: Pair) -> None:
+    a, b = _both(pair, "select person_id, gate, verdict, reason, evidence::varchar, "
+                       f"flags::varchar from gate_results where run_id = {RUN}")
+    assert a
+    assert a == b
+    a, b = _both(pair, "select person_id, eligible, blocking::varchar, flags::varchar "
+                       f"from eligibility where run_id = {RUN}")
+    assert any(r[1] for r in a), "the synthetic agency should have eligible persons"
     assert a == b
 
 
-def test_identical_priorities_and_leads(pair: tuple[Workspace, Workspace]) -> None:
-    run = "(select run_id from score_runs order by created_at desc limit 1)"
-    prio = f"select person_id, score, contributions::varchar from priority where run_id = {run}"
-    leads = (f"select person_id, priority_score, confidence, address, flags::varchar "
-             f"from leads where run_id = {run}")
+def test_identical_priorities_and_leads(pair: Pair) -> None:
+    prio = f"select person_id, score, contributions::varchar from priority where run_id = {RUN}"
+    leads = ("select person_id, priority_score, confidence, address, flags::varchar, "
+             f"candidates::varchar, latitude, longitude, rank from leads where run_id = {RUN}")
     for sql in (prio, leads):
-        a, b = (_by_cluster(ws, sql) for ws in pair)
+        a, b = _both(pair, sql)
         assert a == b
-    assert _by_cluster(pair[0], leads), "the synthetic agency should produce leads"
+    assert _by_cluster(pair.duckdb, leads), "the synthetic agency should produce leads"
 
 
-def test_lake_holds_parquet(pair: tuple[Workspace, Workspace]) -> None:
+def test_identical_departures(pair: Pair) -> None:
+    sql = ("select person_id, status, channel, departure_date, evidence::varchar, returned, "
+           "claims::varchar, as_of from departure_status")
+    a, b = _both(pair, sql)
+    assert a, "the synthetic agency should have departures"
+    assert a == b
+    assert pair.outputs["duckdb"]["departures"] == pair.outputs["spark"]["departures"]
+
+
+def test_leads_command_output(pair: Pair) -> None:
+    """``casegraph leads --format json`` prints the same leads (ids and run aside)."""
+    def norm(out: str) -> list[dict]:
+        items = json.loads(out)
+        for d in items:
+            for k in ("lead_id", "person_id", "run_id"):
+                d.pop(k)
+        return items
+
+    a, b = (norm(pair.outputs[e]["leads"]) for e in ("duckdb", "spark"))
+    assert a and a == b
+
+
+def test_ingest_publishes_the_lake(pair: Pair) -> None:
+    import pyarrow.parquet as pq
+
     from casegraph.scaleout.lake import lake_uri
 
-    lake = Path(lake_uri(pair[1]))
-    assert any(lake.rglob("*.parquet"))
+    lake = Path(lake_uri(pair.spark))
+    n = pair.spark.con.execute("select count(*) from records").fetchall()[0][0]
+    assert pq.read_table(lake / "records").num_rows == n
+    assert (lake / "current_records").is_dir() and (lake / "quarantine").is_dir()
+    assert not (Path(lake_uri(pair.duckdb)) / "records").exists()
+    assert "lake" in pair.outputs["spark"]["ingest"]

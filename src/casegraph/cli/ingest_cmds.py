@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from casegraph.cli.common import (
+    EngineOpt,
     UserError,
     WorkspaceOpt,
     audit_cli,
@@ -45,12 +46,15 @@ def ingest(
     check: Annotated[bool, typer.Option(
         "--check", help="Only validate the specs against the ontology and the files' "
                         "headers; load nothing.")] = False,
+    engine: EngineOpt = "duckdb",
 ) -> None:
     """Load source files described by spec YAML files into the workspace.
 
     Every spec is validated first (kind, fields, columns, date formats): a bad spec stops the command before anything is written. Each source then loads as one atomic batch; re-loading an unchanged file does nothing.
 
     Rows that cannot be records go to quarantine (see `casegraph quarantine`); read = accepted + quarantined. Spec format: examples/README.md.
+
+    With `--engine spark` the canonical tables are also written to the Parquet lake (CASEGRAPH_LAKE, default WORKSPACE/lake) for Spark jobs.
     """
     from casegraph.sources.ingest import IngestError, ingest_specs, validate_specs
     from casegraph.sources.spec import SpecError
@@ -79,6 +83,12 @@ def ingest(
             except (SpecError, IngestError) as e:
                 raise UserError(escape(str(e))) from e  # printed as Rich markup
             console.print(_reports_table(reports))
+            if engine == "spark":
+                from casegraph.scaleout.ingest import publish_to_lake
+
+                lake = publish_to_lake(ws)
+                console.print(f"[dim]lake (Parquet, for the Spark engine): "
+                              f"{escape(', '.join(f'{t} -> {u}' for t, u in lake.items()))}[/]")
             for r in reports:
                 for n in r.notices:
                     if not r.skipped_identical:

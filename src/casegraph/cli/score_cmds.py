@@ -83,8 +83,8 @@ def _score(ws, as_of: dt.date | None, policy: Path | None, engine: str = "duckdb
     if engine == "spark":
         from casegraph.scaleout.score import decide_on_spark
 
-        console.print("[dim]deciding every person on Spark (gates and priority in "
-                      "applyInPandas)[/]")
+        err_console.print("[dim]deciding every person on Spark (gates and priority on the "
+                          "executors)[/]")
         return run_scoring(ws, as_of=as_of, policy_path=policy, decide_all=decide_on_spark)
     with _progress("evaluating legal gates") as cb:
         return run_scoring(ws, as_of=as_of, policy_path=policy, progress=cb)
@@ -122,7 +122,8 @@ def _lead_rows(ws, limit: int | None = None) -> tuple[dict[str, Any] | None, lis
     return run, rows
 
 
-def _ensure_leads(ws, rebuild: bool = False) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _ensure_leads(ws, rebuild: bool = False, engine: str = "duckdb"
+                  ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The latest run's leads; score (today) and build them when missing."""
     from casegraph.leads.build import build_leads, ensure_tables
     from casegraph.policy.score import latest_run
@@ -131,14 +132,19 @@ def _ensure_leads(ws, rebuild: bool = False) -> tuple[dict[str, Any], list[dict[
     if run is None:
         err_console.print("no scoring run yet: scoring every person as of today first "
                           "(run `casegraph score --as-of DATE` to choose the date)")
-        err_console.print(_score(ws, None, None))    # stdout stays clean for csv / json
+        err_console.print(_score(ws, None, None, engine))  # stdout stays clean for csv/json
         run = latest_run(ws)
     ensure_tables(ws)
     have = ws.con.execute("select count(*) from leads where run_id = ?",
                           [run["run_id"]]).fetchall()[0][0]
     if rebuild or not have:
+        observations = None
+        if engine == "spark":
+            from casegraph.scaleout.leads import observations_on_spark as observations
+
+            err_console.print("[dim]loading and geocoding address observations on Spark[/]")
         with _progress("locating eligible persons") as cb:
-            build_leads(ws, run["run_id"], progress=cb)
+            build_leads(ws, run["run_id"], progress=cb, observations=observations)
     run, rows = _lead_rows(ws)
     return run, rows
 
@@ -188,12 +194,13 @@ def register(app: typer.Typer) -> None:
         rebuild: Annotated[bool, typer.Option(
             "--rebuild", help="Rebuild the latest run's leads even if they exist.")] = False,
         purpose: PurposeOpt = None,
+        engine: EngineOpt = "duckdb",
     ) -> None:
         with fail_cleanly(), _user_errors():
             if fmt not in ("table", "csv", "json"):
                 raise UserError(f"--format must be table, csv or json, not {fmt!r}")
             ws = _open(workspace, "leads.read", "leads.list")
-            run, rows = _ensure_leads(ws, rebuild)
+            run, rows = _ensure_leads(ws, rebuild, engine)
             shown = rows[:top]
             audit_cli(ws, "leads.list", object_ids=[r["lead_id"] for r in shown],
                       purpose=purpose, detail={"run_id": run["run_id"], "format": fmt,
@@ -256,7 +263,7 @@ def register(app: typer.Typer) -> None:
 
     @dep_app.callback()
     def departures_cmd(ctx: typer.Context, workspace: WorkspaceOpt, as_of: AsOfOpt = None,
-                       purpose: PurposeOpt = None) -> None:
+                       purpose: PurposeOpt = None, engine: EngineOpt = "duckdb") -> None:
         if ctx.invoked_subcommand is not None:
             return
         with fail_cleanly(), _user_errors():
@@ -264,7 +271,10 @@ def register(app: typer.Typer) -> None:
 
             day = _as_of(as_of)
             ws = _open(workspace, "departures.read", "departures.classify")
-            rep = classify_departures(ws, as_of=day)
+            decide = None
+            if engine == "spark":
+                from casegraph.scaleout.departures import decide_departures_on_spark as decide
+            rep = classify_departures(ws, as_of=day, decide_all=decide)
             console.print(rep)
             audit_cli(ws, "departures.classify", purpose=purpose, detail=rep.as_dict())
 

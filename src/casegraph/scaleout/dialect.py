@@ -36,9 +36,16 @@ def _spark_functions(node: exp.Expression) -> exp.Expression:
     return node
 
 
-def duckdb_to_spark(sql: str) -> str:
-    """Transpile one DuckDB expression or statement to Spark SQL."""
-    tree = sqlglot.parse_one(sql, read="duckdb").transform(_spark_functions)
+def duckdb_to_spark(sql: str, *, drop_order: bool = False) -> str:
+    """Transpile one DuckDB expression or statement to Spark SQL.
+
+    ``drop_order`` removes the outermost ORDER BY: a query whose rows Spark repartitions
+    next would otherwise pay for a global sort it then throws away.
+    """
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    if drop_order:
+        tree.set("order", None)
+    tree = tree.transform(_spark_functions)
     out = tree.sql(dialect="spark")
     for pattern, repl in _FUNCTION_FIXUPS:
         out = pattern.sub(repl, out)
@@ -89,6 +96,12 @@ def register_udfs(spark: Any) -> None:
     import jellyfish
     import pandas as pd
     from pyspark.sql.functions import PandasUDFType, pandas_udf
+    from splink.internals.spark.jar_location import get_scala_udfs
+
+    # the similarity functions of Splink's jar (damerau_levenshtein, jaro_sim, ...), which
+    # Splink registers only when a SparkAPI is made: the rooms' SQL may call them too
+    for name, cls, ret in get_scala_udfs():
+        spark.udf.registerJavaFunction(name, cls, ret)
 
     def cg_jaro_winkler(a, b):  # type: ignore[no-untyped-def]  # no hints: see below
         return pd.Series([None if pd.isna(x) or pd.isna(y)
