@@ -1,14 +1,18 @@
 """Search benchmark: build time, latency and recall on synthetic persons.
 
     .venv/bin/python benchmarks/bench_search.py [--persons 1000000] [--queries 1000]
-                                                [--workspace DIR] [--keep] [--api]
+                                                [--workspace DIR] [--keep] [--no-api]
+                                                [--build-only] [--heap-mb N] [--index-threads N]
 
 Generates persons directly in a scratch workspace (``records`` + ``person_records`` +
 ``persons``, as resolution would leave them): every person has 1-3 records whose names
 vary by transliteration (Mohammed / Muhammad, Youssef / Yusuf), accents (Nguyễn) and
 aliases. Then measures:
 
-* index build (``search.service.reindex``: warehouse aggregation + documents + tantivy);
+* index build (what ``search.service.reindex`` does: DuckDB builds every person's JSON
+  document, tantivy indexes it), wall and CPU time, split into phases: ``documents_first``
+  (DuckDB until the first batch: the aggregation per person), ``documents`` (DuckDB
+  streaming the rest), ``indexing`` (``add_json``), ``commit``, ``merge``;
 * a mixed workload of queries, in process (``search.service.search``, highlighting included):
   exact names, misspelled names (+ birth year), transliterated names (+ birth year),
   identifiers with a one-edit typo, fielded queries; p50 / p95 / p99;
@@ -325,6 +329,11 @@ def main() -> None:
     ap.add_argument("--keep", action="store_true", help="keep the scratch workspace")
     ap.add_argument("--generate-only", action="store_true")
     ap.add_argument("--no-api", action="store_true", help="skip the HTTP API measurement")
+    ap.add_argument("--build-only", action="store_true", help="stop after the index build")
+    ap.add_argument("--heap-mb", type=int, default=0,
+                    help="tantivy writer heap (default: the index's own setting)")
+    ap.add_argument("--index-threads", type=int, default=0,
+                    help="tantivy indexing threads (default: the index's own setting)")
     args = ap.parse_args()
 
     from casegraph.search import service
@@ -349,15 +358,31 @@ def main() -> None:
         print(f"generated {args.persons} persons / {res['records']} records "
               f"in {res['generate_s']} s", flush=True)
 
+        # what `casegraph search reindex` / service.reindex does, keeping the index object
+        # for its per-phase figures
+        from casegraph.search.documents import iter_document_batches
+
+        idx = service.get_index(ws)
+        if args.heap_mb:
+            idx.heap_size = args.heap_mb * 1_000_000
+        if args.index_threads:
+            idx.num_threads = args.index_threads
         c0, t0, l0 = time.process_time(), time.perf_counter(), os.getloadavg()[0]
-        n = service.reindex(ws)
+        n = idx.build(iter_document_batches(ws))
         res["build_s"] = round(time.perf_counter() - t0, 1)
         res["build_cpu_s"] = round(time.process_time() - c0, 1)  # all threads of the process
         res["build_load_avg"] = round((l0 + os.getloadavg()[0]) / 2, 1)
+        res["build_phases"] = {k: {m: round(v, 1) for m, v in ph.items()}
+                               for k, ph in getattr(idx, "build_stats", {}).items()}
+        res["build_writer"] = {"heap_mb": idx.heap_size // 1_000_000, "threads": idx.num_threads}
         res["index_mb"] = round(sum(f.stat().st_size for f in ws.index_dir.rglob("*")
                                     if f.is_file()) / 2**20)
         print(f"index build: {n} persons in {res['build_s']} s wall, {res['build_cpu_s']} s CPU "
               f"(load {res['build_load_avg']}), {res['index_mb']} MiB", flush=True)
+        print("build phases:", res["build_phases"], flush=True)
+        if args.build_only:
+            print(json.dumps(res, indent=2))
+            return
 
         queries = workload(truth, args.queries)
 

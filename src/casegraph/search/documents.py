@@ -1,4 +1,4 @@
-"""Person documents for the index, read from the warehouse.
+"""Person documents for the index, built set-wise by DuckDB.
 
 Inputs (tolerating absence of every optional one):
 
@@ -8,9 +8,19 @@ Inputs (tolerating absence of every optional one):
 * ``eligibility`` (policy room): the latest run's verdict per person;
 * ``cases`` in the operational store (cases room): whether the person has an open case.
 
-DuckDB does the heavy lifting (aggregation per person, the display payload as JSON);
-Python adds what must agree with the query side exactly: normalised name tokens,
-phonetic keys and identifier forms.
+One SQL statement turns them into one JSON document per person, in the index's field
+layout (see :data:`casegraph.search.index.DOCUMENT_FIELDS`), display payload included:
+the engine indexes the text as it comes (tantivy's ``add_json``), so no Python runs per
+person. Why: at a million persons, per-person Python (folding names, phonetic keys,
+identifier forms, building engine documents) was most of the build time.
+
+What must agree exactly with the query side is computed by the *same* Python functions
+the query side uses, but only where SQL cannot say it and only once per distinct value
+(names repeat a lot): accent folding of non-ASCII names (``normalise_text``) and
+phonetic keys (``phonetic_keys``), as vectorised UDFs with a per-distinct-value cache.
+ASCII names are folded in SQL (the same rule written as two regular expressions), and
+identifier forms follow ``norm_identifier`` in SQL (with ``norm_identifier`` itself
+for non-ASCII values). ``tests/search/test_documents.py`` holds both sides together.
 """
 
 from __future__ import annotations
@@ -19,7 +29,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from casegraph.search.index import IndexDoc
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+from duckdb.sqltypes import VARCHAR
+
+from casegraph.search.index import SENSITIVE_IDENTIFIER_FIELDS, DocBatch
 from casegraph.search.phonetic import phonetic_keys
 from casegraph.search.query import IDENTIFIER_FIELDS, norm_identifier
 from casegraph.sources.normalise import normalise_text
@@ -31,32 +46,7 @@ CLOSED_CASE_STATUSES = ("closed", "cancelled", "canceled", "completed", "complet
 
 MAX_DISPLAY_NAMES = 12
 
-#: persons columns read when present (architecture.md); absent ones read as NULL
-PERSON_COLUMNS = ("full_name", "given_name", "middle_name", "family_name", "birth_date",
-                  "nationality", "record_count", "confidence",
-                  *dict.fromkeys(IDENTIFIER_FIELDS.values()))
-
-_ALIASES = ("list_transform(string_split(coalesce({a}, ''), ';'), lambda x: nullif(trim(x), ''))")
-
-_AGG_SQL = """
-select pr.person_id as person_id,
-  count(*) as n_records,
-  list_distinct(flatten(list(list_concat([r.full_name,
-      nullif(concat_ws(' ', r.given_name, r.middle_name, r.family_name), '')],
-      {aliases})))) as names_raw,
-  list_distinct(flatten(list([r.full_name_norm,
-      nullif(concat_ws(' ', r.given_name_norm, r.middle_name_norm, r.family_name_norm), '')])))
-      as names_norm,
-  list_distinct(list(cast(r.birth_date as varchar))) as dobs,
-  {ident_aggs},
-  list_distinct(list(r.locality)) as localities_raw,
-  list_distinct(list(r.locality_norm)) as localities,
-  list_distinct(list(upper(r.nationality))) as nats
-from person_records pr join current_records r on r.record_key = pr.record_key
-{where}
-group by pr.person_id
-"""
-
+# ---- inputs ------------------------------------------------------------------------------
 
 def _relation_exists(ws: Workspace, name: str) -> bool:
     return bool(ws.con.execute(
@@ -105,160 +95,301 @@ def open_case_persons(ws: Workspace) -> set[str]:
             if (status or "").strip().lower() not in CLOSED_CASE_STATUSES}
 
 
-_TOKEN_NORM: dict[str, str] = {}
+# ---- Python functions DuckDB calls, once per distinct value ------------------------------
+
+_FOLD_CACHE: dict[str, str | None] = {}
+_PHON_TYPE = pa.list_(pa.string())
 
 
-def _norm_name(v: str) -> str:
-    """``normalise_text(v)``, computed token by token with a cache (names reuse tokens)."""
+def _cached_map(values: Any, fn: Any, cache: dict, out_type: pa.DataType) -> pa.Array:
+    """``fn`` over an Arrow string array, computed once per distinct value."""
+    uniq = pc.unique(values)
     out = []
-    cache = _TOKEN_NORM
-    for t in v.split():
-        n = cache.get(t)
-        if n is None:
+    for v in uniq.to_pylist():
+        r = cache.get(v, cache)
+        if r is cache:
             if len(cache) > 1_000_000:
                 cache.clear()
-            n = cache[t] = normalise_text(t) or ""
-        if n:
-            out.append(n)
-    return " ".join(out)
+            r = cache[v] = None if v is None else fn(v)
+        out.append(r)
+    return pc.take(pa.array(out, type=out_type), pc.index_in(values, value_set=uniq))  # type: ignore[no-any-return]
 
 
-def documents_sql(ws: Workspace, *, filtered: bool) -> str:
-    """One row per person: index inputs + the display payload (JSON) built by DuckDB."""
+def _fold_udf(values: Any) -> pa.Array:
+    """``normalise_text`` (non-ASCII names only: ASCII ones are folded in SQL)."""
+    return _cached_map(values, normalise_text, _FOLD_CACHE, pa.string())
+
+
+_PHON_CACHE: dict[str, list[str] | None] = {}
+
+
+def _one_array(x: Any) -> Any:
+    return pa.concat_arrays(x.chunks) if isinstance(x, pa.ChunkedArray) else x
+
+
+def _phon_udf(names: Any) -> pa.Array:
+    """Phonetic keys (``phonetic_keys``) of every token of each person's normalised names:
+    ``list<name>`` in, ``list<key>`` out (duplicates left to ``list_distinct``). One call
+    per chunk of persons, vectorised with Arrow: Python runs once per distinct token."""
+    names = _one_array(names)
+    rel = pc.subtract(names.offsets, names.offsets[0])           # person -> names
+    toks = pc.split_pattern(names.flatten(), " ")                 # name -> tokens
+    keys = _cached_map(toks.flatten(), lambda t: list(phonetic_keys(t)), _PHON_CACHE,
+                       _PHON_TYPE)                                # token -> keys
+    person_keys = pc.take(keys.offsets, pc.take(toks.offsets, rel))
+    return pa.ListArray.from_arrays(person_keys, keys.flatten())
+
+
+def _ident_udf(field_name: str, value: str) -> list[str]:
+    """``norm_identifier`` (non-ASCII values only: ASCII ones are formed in SQL)."""
+    return norm_identifier(field_name, value)
+
+
+_UDFS: tuple[tuple[str, Any, list, Any, str], ...] = (
+    ("cg_search_fold", _fold_udf, [VARCHAR], VARCHAR, "arrow"),
+    ("cg_search_phon", _phon_udf, [duckdb.list_type(VARCHAR)], duckdb.list_type(VARCHAR),
+     "arrow"),
+    ("cg_search_ident", _ident_udf, [VARCHAR, VARCHAR], duckdb.list_type(VARCHAR), "native"),
+)
+
+
+def register_functions(con: duckdb.DuckDBPyConnection) -> None:
+    """Register the UDFs above on ``con`` (once per connection)."""
+    for name, fn, params, ret, kind in _UDFS:
+        try:
+            con.create_function(name, fn, params, ret, type=kind)
+        except duckdb.NotImplementedException as e:
+            if "already" not in str(e):
+                raise
+
+
+# ---- SQL ---------------------------------------------------------------------------------
+
+#: Python's ``\s`` on ASCII (``str.split``/``strip`` whitespace), for RE2 and ``trim``.
+_WS_RE = r"\t\n\x0b\x0c\r\x1c-\x1f "
+_WS_CHARS = "||".join(f"chr({c})" for c in (9, 10, 11, 12, 13, 28, 29, 30, 31, 32))
+_EMAIL_STRIP = " .,;:''\"<>()[]"  # SQL literal: '' is one quote
+
+
+def _ascii(x: str) -> str:
+    return f"(strlen({x}) = length({x}))"
+
+
+def fold_sql(x: str) -> str:
+    """``normalise_text(x)`` in SQL: lower case, anything but letters, digits and
+    whitespace to a space, whitespace runs to one space, trimmed; NULL when empty.
+    Exact for ASCII (plain words separated by single spaces, the usual case, only need
+    ``lower``); other text goes to ``normalise_text`` itself."""
+    return (f"case when regexp_full_match({x}, '[A-Za-z0-9]+( [A-Za-z0-9]+)*') then lower({x}) "
+            f"when {_ascii(x)} then nullif(trim(regexp_replace(regexp_replace(lower({x}), "
+            f"'[^a-z0-9{_WS_RE}]', ' ', 'g'), '[{_WS_RE}]+', ' ', 'g')), '') "
+            f"else cg_search_fold({x}) end")
+
+
+def ident_forms_sql(field_name: str, v: str) -> str:
+    """``norm_identifier(field_name, v)`` in SQL (a list; may hold '' / NULL entries)."""
+    alnum = f"upper(regexp_replace({v}, '[^0-9A-Za-z]', '', 'g'))"
+    if field_name == "email":
+        e = f"trim(lower(trim({v}, {_WS_CHARS})), '{_EMAIL_STRIP}')"
+        forms = f"case when contains({e}, '@') and length({e}) >= 3 then [{e}] else [] end"
+    elif field_name == "phone":
+        d = f"regexp_replace({v}, '[^0-9]', '', 'g')"
+        forms = (f"case when length({d}) < 4 then [] else [{d}, case when length({d}) > 10 "
+                 f"then right({d}, 10) end] end")
+    elif field_name == "a_number":
+        d = (f"(case when {alnum} like 'A%' and regexp_full_match({alnum}[2:], '[0-9]+') "
+             f"then {alnum}[2:] else {alnum} end)")
+        forms = (f"case when regexp_full_match({v}, '[0-9]{{9}}') then [{v}] else "
+                 f"[case when regexp_full_match({d}, '[0-9]{{7,9}}') then lpad({d}, 9, '0') end, "
+                 f"{alnum}] end")
+    else:
+        forms = f"[{alnum}]"
+    return (f"case when {_ascii(v)} then {forms} "
+            f"else cg_search_ident('{field_name}', {v}) end")
+
+
+def _aliases(col: str) -> str:
+    return f"list_transform(string_split(coalesce({col}, ''), ';'), lambda x: nullif(trim(x), ''))"
+
+
+def _nonnull(lst: str) -> str:
+    return f"list_filter({lst}, lambda x: x is not null and x <> '')"
+
+
+# lists that a later step de-duplicates anyway are not de-duplicated here
+_AGG_SQL = """
+select pr.person_id as person_id,
+  count(*) as n_records,
+  list_distinct(flatten(list(list_concat([r.full_name,
+      nullif(concat_ws(' ', r.given_name, r.middle_name, r.family_name), '')],
+      {aliases})))) as names_raw,
+  flatten(list([r.full_name_norm,
+      nullif(concat_ws(' ', r.given_name_norm, r.middle_name_norm, r.family_name_norm), '')]))
+      as names_norm,
+  list(cast(r.birth_date as varchar)) as dobs,
+  {ident_aggs},
+  list_distinct(list(r.locality)) as localities_raw,
+  list_distinct(list(r.locality_norm)) as localities,
+  list(upper(r.nationality)) as nats
+from person_records pr join current_records r on r.record_key = pr.record_key
+{where}
+group by pr.person_id
+"""
+
+
+def documents_sql(ws: Workspace, *, filtered: bool, eligibility_run: bool,
+                  open_cases_table: str | None) -> str:
+    """One row per person: ``person_id`` and ``doc`` (the JSON document).
+
+    Named parameters: ``$run`` (the eligibility run) when ``eligibility_run``, ``$ids``
+    (the person ids) when ``filtered``. Each step is its own CTE so that every list is
+    computed once and then referred to by name (the payload and the index fields share
+    them).
+    """
     pcols = {r[0] for r in ws.con.execute(
         "select column_name from information_schema.columns where table_name = 'persons' "
         "and table_schema = 'main'").fetchall()}
 
-    def pc(c: str) -> str:
+    def pc_(c: str) -> str:
         return f"p.{c}" if c in pcols else "null"
 
     has_links = ws.has_table("person_records") and _relation_exists(ws, "current_records")
-    pwhere = "where list_contains(?, p.person_id)" if filtered else ""
-    canon = (f"coalesce({pc('full_name')}, nullif(concat_ws(' ', {pc('given_name')}, "
-             f"{pc('middle_name')}, {pc('family_name')}), ''))")
-    dob = f"cast(try_cast({pc('birth_date')} as date) as varchar)"
-    nat = f"upper({pc('nationality')})"
+    ids_where = "where list_contains($ids, {col})" if filtered else ""
     if has_links:
-        aggs = ",\n  ".join(
-            f"list_distinct(list(r.{col})) as id_{f}"
-            for f, col in IDENTIFIER_FIELDS.items())
-        awhere = "where list_contains(?, pr.person_id)" if filtered else ""
-        agg = _AGG_SQL.format(ident_aggs=aggs, where=awhere, aliases=_ALIASES.format(
-            a="r.name_aliases"))
+        aggs = ",\n  ".join(f"list(r.{col}) as id_{f}"
+                            for f, col in IDENTIFIER_FIELDS.items())
+        agg = _AGG_SQL.format(ident_aggs=aggs, where=ids_where.format(col="pr.person_id"),
+                              aliases=_aliases("r.name_aliases"))
         src = f"persons p left join ({agg}) a on a.person_id = p.person_id"
-        A = "a."
+
+        def al(col: str) -> str:  # an aggregated list column
+            return f"coalesce(a.{col}, [])"
+        n_records = "a.n_records"
     else:
         src = "persons p"
-        A = None
 
-    def al(col: str) -> str:  # an aggregated list column, or an empty list without links
-        return f"coalesce({A}{col}, [])" if A else "[]::varchar[]"
+        def al(col: str) -> str:  # no links: no lists
+            return "[]::varchar[]"
+        n_records = "null"
+    if eligibility_run:
+        src += ("\nleft join (select person_id, bool_and(eligible) as eligible from eligibility"
+                " where run_id = $run and eligible is not null group by person_id) e"
+                " on e.person_id = p.person_id")
+        elig = "e.eligible"
+    else:
+        elig = "null::boolean"
+    if open_cases_table:
+        src += (f"\nleft join (select distinct person_id from {open_cases_table}) oc"
+                f" on oc.person_id = p.person_id")
+        open_case = "(oc.person_id is not null)"
+    else:
+        open_case = "false"
 
-    ids = {f: f"list_distinct(list_prepend({pc(col)}, {al('id_' + f)}))"
-           for f, col in IDENTIFIER_FIELDS.items()}
-    id_json = ", ".join(f"'{col}': {ids[f]}" for f, col in IDENTIFIER_FIELDS.items())
-    # canonical name first, then every other variant
-    names = (f"list_filter(list_concat([{canon}], list_filter({al('names_raw')}, "
-             f"lambda x: x is distinct from {canon})), lambda x: x is not null)")
-    dobs = f"list_distinct(list_prepend({dob}, {al('dobs')}))"
-    nats = f"list_distinct(list_prepend({nat}, {al('nats')}))"
-    rc = f"coalesce({pc('record_count')}, {A + 'n_records' if A else 'null'}, 0)"
-    return f"""
-select p.person_id as person_id, {names} as names_raw, {al('names_norm')} as names_norm,
-  {dobs} as dobs, {nats} as nats, {al('localities')} as localities, {rc} as record_count,
-  {", ".join(f"{ids[f]} as id_{f}" for f in IDENTIFIER_FIELDS)},
-  to_json({{'person_id': p.person_id,
-           'full_name': coalesce({canon}, {names}[1]),
-           'names': {names}[1:{MAX_DISPLAY_NAMES}],
-           'birth_date': coalesce({dob}, {dobs}[1]),
-           'birth_dates': {dobs},
-           'nationality': coalesce({nat}, {nats}[1]),
-           'nationalities': {nats},
+    # 1. one person's inputs: canonical values and the records' lists
+    step1 = ",\n  ".join([
+        "p.person_id as person_id",
+        (f"coalesce({pc_('full_name')}, nullif(concat_ws(' ', {pc_('given_name')}, "
+         f"{pc_('middle_name')}, {pc_('family_name')}), '')) as canon"),
+        f"cast(try_cast({pc_('birth_date')} as date) as varchar) as dob1",
+        f"upper({pc_('nationality')}) as nat1",
+        f"cast({pc_('confidence')} as double) as confidence",
+        f"coalesce({pc_('record_count')}, {n_records}, 0) as record_count",
+        f"{elig} as eligible_b", f"{open_case} as open_case_b",
+        f"{al('names_raw')} as names_raw", f"{al('names_norm')} as names_norm",
+        f"{al('dobs')} as dobs_r", f"{al('nats')} as nats_r",
+        f"{al('localities')} as localities", f"{al('localities_raw')} as localities_raw",
+        *(f"{pc_(col)} as pid_{f}, {al('id_' + f)} as rid_{f}"
+          for f, col in IDENTIFIER_FIELDS.items())])
+    # 2. merged lists: canonical name first, then every other variant
+    step2 = ",\n  ".join([
+        "* exclude (names_raw, dobs_r, nats_r"
+        + "".join(f", pid_{f}, rid_{f}" for f in IDENTIFIER_FIELDS) + ")",
+        ("list_filter(list_concat([canon], list_filter(names_raw, "
+         "lambda x: x is distinct from canon)), lambda x: x is not null) as names"),
+        "list_distinct(list_prepend(dob1, dobs_r)) as dobs",
+        "list_distinct(list_prepend(nat1, nats_r)) as nats",
+        *(f"list_distinct(list_prepend(pid_{f}, rid_{f})) as id_{f}" for f in IDENTIFIER_FIELDS)])
+    # 3. the display payload and the index fields
+    id_json = ", ".join(f"'{col}': id_{f}" for f, col in IDENTIFIER_FIELDS.items())
+    payload = f"""to_json({{'person_id': person_id,
+           'full_name': coalesce(canon, names[1]),
+           'names': names[1:{MAX_DISPLAY_NAMES}],
+           'birth_date': coalesce(dob1, dobs[1]),
+           'birth_dates': dobs,
+           'nationality': coalesce(nat1, nats[1]),
+           'nationalities': nats,
            'identifiers': {{{id_json}}},
-           'localities': {al('localities_raw')}[1:10],
-           'record_count': {rc},
-           'confidence': cast({pc('confidence')} as double)}})::varchar as payload
-from {src}
-{pwhere}
+           'localities': localities_raw[1:10],
+           'record_count': record_count,
+           'confidence': confidence,
+           'eligible': eligible_b,
+           'open_case': open_case_b}})::varchar"""
+    # every normalised name: the records' *_norm values plus each name folded here
+    folded = "list_transform(names, lambda n: " + fold_sql("n") + ")"
+    step3 = [
+        "person_id", f"list_distinct({_nonnull(f'list_concat(names_norm, {folded})')}) as name",
+        f"list_filter(names, lambda x: not {_ascii('x')}) as name_raw",
+        f"{_nonnull('dobs')} as dob", f"{_nonnull('nats')} as nationality",
+        f"{_nonnull('localities')} as locality",
+        ("case when eligible_b is null then 'unknown' when eligible_b then 'yes' else 'no' end "
+         "as eligible"),
+        "case when open_case_b then 'yes' else 'no' end as open_case",
+        "cast(record_count as ubigint) as record_count", f"{payload} as payload"]
+    for f in IDENTIFIER_FIELDS:
+        forms = f"flatten(list_transform(id_{f}, lambda v: {ident_forms_sql(f, 'v')}))"
+        step3.append(f"list_distinct({_nonnull(forms)}) as {f}")
+    # 4. the document
+    ident_all = " || ".join(f for f in IDENTIFIER_FIELDS if f not in SENSITIVE_IDENTIFIER_FIELDS)
+    doc_json = ", ".join(
+        ["'person_id': person_id", "'name': name", "'name_raw': name_raw",
+         "'name_phon': list_distinct(cg_search_phon(name))",
+         "'dob': dob", "'year': list_distinct(list_transform(dob, lambda d: d[1:4]))",
+         f"'ident': list_distinct({ident_all})",
+         *(f"'{f}': {f}" for f in IDENTIFIER_FIELDS),
+         "'locality': locality", "'nationality': nationality", "'eligible': eligible",
+         "'open_case': open_case", "'record_count': record_count",
+         "'payload': to_base64(encode(payload))"])
+    step3_sql = ",\n  ".join(step3)
+    return f"""
+with s1 as (
+  select {step1}
+  from {src}
+  {ids_where.format(col="p.person_id")}
+), s2 as (
+  select {step2} from s1
+), s3 as (
+  select {step3_sql} from s2
+)
+select person_id, to_json({{{doc_json}}})::varchar as doc from s3
 """
 
 
-_IDENT_FIELDS = tuple(IDENTIFIER_FIELDS)
-
-
-def iter_documents(ws: Workspace, person_ids: list[str] | None = None,
-                   batch_size: int = 20_000) -> Iterator[IndexDoc]:
-    """Documents of every person (or of ``person_ids`` that still exist)."""
+def iter_document_batches(ws: Workspace, person_ids: list[str] | None = None,
+                          batch_size: int = 50_000) -> Iterator[DocBatch]:
+    """Documents of every person (or of ``person_ids`` that still exist), in batches."""
     if not ws.has_table("persons"):
         return
     run = latest_eligibility_run(ws)
-    elig: dict[str, bool] = {}
-    if run is not None:
-        elig = {pid: bool(e) for pid, e in ws.con.execute(
-            "select person_id, eligible from eligibility where run_id = ? "
-            "and eligible is not null", [run]).fetchall()}
     open_cases = open_case_persons(ws)
-    filtered = person_ids is not None
-    sql = documents_sql(ws, filtered=filtered)
-    params = [list(person_ids)] * sql.count("list_contains(?") if filtered else []
+    register_functions(ws.con)
     cur = ws.con.cursor()
     try:
-        reader = cur.sql(sql, params=params).to_arrow_reader(batch_size)
+        oc_table = None
+        if open_cases:
+            oc_table = "cg_search_open_cases"
+            cur.register(oc_table, pa.table({"person_id": pa.array(sorted(open_cases),
+                                                                   pa.string())}))
+        filtered = person_ids is not None
+        sql = documents_sql(ws, filtered=filtered, eligibility_run=run is not None,
+                            open_cases_table=oc_table)
+        params: dict[str, Any] = {}
+        if run is not None:
+            params["run"] = run
+        if filtered:
+            params["ids"] = list(person_ids or [])
+        reader = cur.sql(sql, params=params or None).to_arrow_reader(batch_size)
         for batch in reader:
-            c = batch.to_pydict()
-            idcols = [c[f"id_{f}"] for f in _IDENT_FIELDS]
-            for i, pid in enumerate(c["person_id"]):
-                yield _doc(pid, c["names_raw"][i], c["names_norm"][i], c["dobs"][i],
-                           c["nats"][i], c["localities"][i], c["record_count"][i],
-                           [col[i] for col in idcols], c["payload"][i], elig.get(pid),
-                           pid in open_cases)
+            yield DocBatch(person_ids=batch.column(0).to_pylist(),
+                           docs=batch.column(1).to_pylist())
     finally:
         cur.close()
-
-
-_PHON: dict[str, tuple[str, ...]] = {}
-_SIMPLE = frozenset("abcdefghijklmnopqrstuvwxyz ")
-
-
-def _doc(pid: str, names_raw: list, names_norm: list, dobs: list, nats: list,
-         localities: list, record_count: Any, id_values: list, payload: str,
-         eligible: bool | None, open_case: bool) -> IndexDoc:
-    raw = [v for v in names_raw if v]
-    norms = dict.fromkeys(v for v in names_norm if v)
-    for v in raw:
-        low = v.lower()
-        if low in norms and _SIMPLE.issuperset(low):
-            continue  # plain letters: its normalised form is itself, already present
-        n = _norm_name(v)
-        if n:
-            norms[n] = None
-    phon: set[str] = set()
-    cache = _PHON
-    for n in norms:
-        for t in n.split():
-            keys = cache.get(t)
-            if keys is None:
-                if len(cache) > 1_000_000:
-                    cache.clear()
-                keys = cache[t] = phonetic_keys(t)
-            phon.update(keys)
-    idents: dict[str, list[str]] = {}
-    for f, vals in zip(_IDENT_FIELDS, id_values):
-        if vals:
-            forms: dict[str, None] = {}
-            for v in vals:
-                if v:
-                    for x in norm_identifier(f, v):
-                        forms[x] = None
-            if forms:
-                idents[f] = list(forms)
-    # eligibility and open case change between builds; add them to the stored payload
-    extra = (',"eligible":' + ("null" if eligible is None else "true" if eligible else "false")
-             + ',"open_case":' + ("true" if open_case else "false") + "}")
-    # the raw (accented) forms only matter where they differ from the folded ones
-    raw_idx = [v for v in raw if not v.isascii()]
-    return IndexDoc(person_id=pid, names_norm=list(norms), names_raw=raw_idx,
-                    phonetic=list(phon), birth_dates=[d for d in dobs if d], identifiers=idents,
-                    localities=[x for x in localities if x],
-                    nationalities=[x for x in nats if x], eligible=eligible, open_case=open_case,
-                    record_count=int(record_count or 0), payload=payload[:-1] + extra)

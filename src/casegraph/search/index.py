@@ -22,7 +22,7 @@ import shutil
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -54,22 +54,33 @@ B_PHRASE, B_DOB, B_DOB_FUZZY, K_YEAR = 4.0, 4.0, 1.0, 3.0
 B_IDENT, B_IDENT_FUZZY = 8.0, 4.0
 
 
-@dataclass
-class IndexDoc:
-    """One person as the index sees it (engine neutral)."""
+#: The document every engine indexes, one per person: a JSON object with these keys
+#: (lists of strings unless said otherwise). It is engine neutral on purpose: tantivy
+#: indexes it as it is (``add_json``), an OpenSearch mapping would name the same fields
+#: (``payload`` is base64, OpenSearch's ``binary`` type).
+DOCUMENT_FIELDS: dict[str, str] = {
+    "person_id": "the person (one string)",
+    "name": "every name variant, normalised (lower case, accents folded)",
+    "name_raw": "the variants with non-ASCII letters, as written (accent-exact bonus)",
+    "name_phon": "phonetic keys of the name tokens ('m:' Metaphone, 't:' transliteration)",
+    "dob": "birth dates, ISO", "year": "birth years",
+    "ident": "every identifier form except the sensitive identifier fields",
+    **{f: f"{f} forms (norm_identifier)" for f in IDENTIFIER_FIELDS},
+    "locality": "localities, normalised", "nationality": "ISO codes",
+    "eligible": "'yes' / 'no' / 'unknown' (one string)", "open_case": "'yes' / 'no'",
+    "record_count": "linked records (number)",
+    "payload": "base64 of the display JSON (what a hit shows)",
+}
 
-    person_id: str
-    names_norm: list[str] = field(default_factory=list)
-    names_raw: list[str] = field(default_factory=list)  # raw forms that differ once folded
-    phonetic: list[str] = field(default_factory=list)
-    birth_dates: list[str] = field(default_factory=list)
-    identifiers: dict[str, list[str]] = field(default_factory=dict)  # index field -> forms
-    localities: list[str] = field(default_factory=list)
-    nationalities: list[str] = field(default_factory=list)
-    eligible: bool | None = None
-    open_case: bool = False
-    record_count: int = 0
-    payload: dict[str, Any] | str = field(default_factory=dict)  # JSON text accepted
+
+@dataclass
+class DocBatch:
+    """Documents of a batch of persons: ``docs[i]`` (JSON text, :data:`DOCUMENT_FIELDS`)
+    is the document of ``person_ids[i]``. Batches, not single documents, so that building
+    a million of them costs no Python per person."""
+
+    person_ids: list[str]
+    docs: list[str]
 
 
 @dataclass
@@ -86,11 +97,11 @@ class PersonIndex(abc.ABC):
     def exists(self) -> bool: ...
 
     @abc.abstractmethod
-    def build(self, docs: Iterable[IndexDoc], progress: Any = None) -> int:
-        """Replace the whole index with ``docs``; returns the number indexed."""
+    def build(self, batches: Iterable[DocBatch], progress: Any = None) -> int:
+        """Replace the whole index with these documents; returns the number indexed."""
 
     @abc.abstractmethod
-    def upsert(self, docs: Iterable[IndexDoc]) -> int: ...
+    def upsert(self, batches: Iterable[DocBatch]) -> int: ...
 
     @abc.abstractmethod
     def delete(self, person_ids: Iterable[str]) -> int: ...
@@ -127,6 +138,21 @@ def build_schema() -> tantivy.Schema:
     return sb.build()
 
 
+class _PhaseClock:
+    """Wall and CPU seconds (CPU: every thread of the process) per named phase."""
+
+    def __init__(self) -> None:
+        self.phases: dict[str, dict[str, float]] = {}
+        self._t, self._c = time.perf_counter(), time.process_time()
+
+    def lap(self, name: str) -> None:
+        t, c = time.perf_counter(), time.process_time()
+        ph = self.phases.setdefault(name, {"wall_s": 0.0, "cpu_s": 0.0})
+        ph["wall_s"] += t - self._t
+        ph["cpu_s"] += c - self._c
+        self._t, self._c = t, c
+
+
 _OPEN_LOCK = threading.Lock()
 _OPEN: dict[str, tuple[tantivy.Index, int, float]] = {}  # path -> (index, dir inode, meta mtime)
 
@@ -140,6 +166,8 @@ class TantivyPersonIndex(PersonIndex):
         self.heap_size = heap_size
         self.num_threads = num_threads
         self.schema = build_schema()
+        #: phase -> {"wall_s", "cpu_s"} of the last build (benchmark figures)
+        self.build_stats: dict[str, dict[str, float]] = {}
 
     # ---- lifecycle ---------------------------------------------------------------------
     def exists(self) -> bool:
@@ -184,36 +212,6 @@ class TantivyPersonIndex(PersonIndex):
                 time.sleep(0.2)
         raise AssertionError("unreachable")
 
-    def _to_document(self, d: IndexDoc) -> tantivy.Document:
-        doc = tantivy.Document()
-        doc.add_text("person_id", d.person_id)
-        for v in d.names_norm:
-            doc.add_text("name", v)
-        for v in d.names_raw:
-            doc.add_text("name_raw", v)
-        for v in d.phonetic:
-            doc.add_text("name_phon", v)
-        for v in d.birth_dates:
-            doc.add_text("dob", v)
-        for y in {v[:4] for v in d.birth_dates}:
-            doc.add_text("year", y)
-        for f, forms in d.identifiers.items():
-            for v in forms:
-                doc.add_text(f, v)
-                if f not in SENSITIVE_IDENTIFIER_FIELDS:
-                    doc.add_text("ident", v)
-        for v in d.localities:
-            doc.add_text("locality", v)
-        for v in d.nationalities:
-            doc.add_text("nationality", v)
-        doc.add_text("eligible", _yn(d.eligible))
-        doc.add_text("open_case", "yes" if d.open_case else "no")
-        doc.add_unsigned("record_count", int(d.record_count or 0))
-        payload = d.payload if isinstance(d.payload, str) else json.dumps(
-            d.payload, default=str, separators=(",", ":"))
-        doc.add_bytes("payload", payload.encode())
-        return doc
-
     @contextlib.contextmanager
     def build_lock(self) -> Iterator[None]:
         """Serialise rebuilds of this index across processes."""
@@ -225,12 +223,12 @@ class TantivyPersonIndex(PersonIndex):
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
-    def build(self, docs: Iterable[IndexDoc], progress: Any = None) -> int:
+    def build(self, batches: Iterable[DocBatch], progress: Any = None) -> int:
         """Build into a fresh directory beside the live one, then swap it in."""
         with self.build_lock():
-            return self._build(docs, progress)
+            return self._build(batches, progress)
 
-    def _build(self, docs: Iterable[IndexDoc], progress: Any = None) -> int:
+    def _build(self, batches: Iterable[DocBatch], progress: Any = None) -> int:
         tmp = self.path.with_name(self.path.name + ".building")
         old = self.path.with_name(self.path.name + ".old")
         for p in (tmp, old):
@@ -240,17 +238,25 @@ class TantivyPersonIndex(PersonIndex):
         idx = tantivy.Index(self.schema, path=str(tmp), reuse=False)
         w = idx.writer(heap_size=self.heap_size, num_threads=self.num_threads)
         n = 0
-        to_doc = self._to_document
-        add = w.add_document
-        for d in docs:
-            add(to_doc(d))
-            n += 1
-            if progress is not None and n % 10_000 == 0:
-                progress(10_000)
-        if progress is not None:
-            progress(n % 10_000)
-        w.commit()
+        add = w.add_json
+        clock = _PhaseClock()
+        it = iter(batches)
+        while True:
+            batch = next(it, None)  # DuckDB works here (the whole aggregation before the first)
+            clock.lap("documents_first" if n == 0 else "documents")
+            if batch is None:
+                break
+            for d in batch.docs:
+                add(d)
+            n += len(batch.docs)
+            clock.lap("indexing")
+            if progress is not None:
+                progress(len(batch.docs))
+        w.commit()  # once: one set of segments, merged by tantivy's own policy
+        clock.lap("commit")
         w.wait_merging_threads()
+        clock.lap("merge")
+        self.build_stats = clock.phases
         (tmp / MARKER_FILE).write_text(json.dumps({"schema_version": SCHEMA_VERSION,
                                                    "engine": "tantivy", "documents": n}))
         if self.path.exists():
@@ -260,26 +266,29 @@ class TantivyPersonIndex(PersonIndex):
             shutil.rmtree(old, ignore_errors=True)
         return n
 
-    def upsert(self, docs: Iterable[IndexDoc]) -> int:
-        docs = list(docs)
-        if not docs:
+    def upsert(self, batches: Iterable[DocBatch]) -> int:
+        batches = [b for b in batches if b.docs]
+        if not batches:
             return 0
         with self.build_lock():  # never write into a directory a rebuild is replacing
-            return self._upsert(docs)
+            return self._upsert(batches)
 
-    def _upsert(self, docs: list[IndexDoc]) -> int:
+    def _upsert(self, batches: list[DocBatch]) -> int:
         idx = self._index()
         w = self._writer(idx)
+        n = 0
         try:
-            for d in docs:
-                w.delete_documents_by_term("person_id", d.person_id)
-                w.add_document(self._to_document(d))
+            for b in batches:
+                for pid, d in zip(b.person_ids, b.docs):
+                    w.delete_documents_by_term("person_id", pid)
+                    w.add_json(d)
+                n += len(b.docs)
             w.commit()
             w.wait_merging_threads()
         except Exception:
             w.rollback()
             raise
-        return len(docs)
+        return n
 
     def delete(self, person_ids: Iterable[str]) -> int:
         ids = list(person_ids)

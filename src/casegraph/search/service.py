@@ -18,7 +18,7 @@ import jellyfish
 
 from casegraph.cli.common import UserError
 from casegraph.search import roles
-from casegraph.search.documents import iter_documents, persons_exist
+from casegraph.search.documents import iter_document_batches, persons_exist
 from casegraph.search.index import PersonIndex, RawHit, TantivyPersonIndex
 from casegraph.search.phonetic import fuzzy_distance, phonetic_keys
 from casegraph.search.query import (
@@ -66,7 +66,7 @@ def get_index(ws: Workspace) -> PersonIndex:
 
 def reindex(ws: Workspace, progress: Callable[[int], None] | None = None) -> int:
     """Rebuild the index from the warehouse; returns the number of persons indexed."""
-    return get_index(ws).build(iter_documents(ws), progress=progress)
+    return get_index(ws).build(iter_document_batches(ws), progress=progress)
 
 
 def ensure_index(ws: Workspace) -> None:
@@ -77,7 +77,7 @@ def ensure_index(ws: Workspace) -> None:
     if isinstance(idx, TantivyPersonIndex):
         with idx.build_lock():
             if not idx.exists():
-                idx._build(iter_documents(ws))
+                idx._build(iter_document_batches(ws))
     else:  # pragma: no cover - other engines build on their own
         reindex(ws)
 
@@ -95,12 +95,12 @@ def update_persons(ws: Workspace, person_ids: Iterable[str]) -> dict[str, int]:
         return {"indexed": n, "deleted": 0, "rebuilt": 1}
     if not ids:
         return {"indexed": 0, "deleted": 0, "rebuilt": 0}
-    docs = list(iter_documents(ws, ids))
-    found = {d.person_id for d in docs}
+    batches = list(iter_document_batches(ws, ids))
+    found = {p for b in batches for p in b.person_ids}
     gone = [p for p in ids if p not in found]
-    idx.upsert(docs)
+    n = idx.upsert(batches)
     idx.delete(gone)
-    return {"indexed": len(docs), "deleted": len(gone), "rebuilt": 0}
+    return {"indexed": n, "deleted": len(gone), "rebuilt": 0}
 
 
 # ---- search ------------------------------------------------------------------------------
