@@ -213,3 +213,32 @@ def test_near_a_number_and_year_off_namesake_reach_the_person(ws):
     assert not r.eligible and g["identity_confidence"].verdict == REVIEW
     assert {"test:P-D-0", "test:P-F-0"} <= set(g["identity_confidence"].evidence)
     _agree(ws)
+
+
+def test_scoring_queues_the_doubts_only_the_gates_find(ws):
+    from casegraph.policy.score import run_scoring
+    from casegraph.resolve.review import decide_pair, list_queue
+    from casegraph.resolve.schema import ensure_tables
+
+    ensure_tables(ws)
+    add_person(ws, "P-A", _subject(full_name="Lupe Flores", birth_date=D(2003, 8, 8)))
+    add_person(ws, "P-F", [{"kind": "detention", "book_in_date": D(2026, 9, 1),
+                            "facility_id": "F1", "full_name": "Guadalupe Flores Ruiz",
+                            "birth_date": D(2004, 8, 8)}])
+    add_person(ws, "P-N", [{"kind": "person", "full_name": "No Order", "birth_date": D(1990, 1, 2)},
+                           {"kind": "detention", "book_in_date": D(2026, 9, 1),
+                            "facility_id": "F1", "full_name": "Lupe Flores",
+                            "birth_date": D(2003, 8, 8)}])
+    rep = run_scoring(ws, as_of=AS_OF)
+    # both detentions may be Lupe's; P-N has no order, so nothing decides P-N's eligibility
+    assert rep.eligible == 0 and rep.review_queued == 2
+    items = list_queue(ws)
+    assert {frozenset((i["record_key_l"], i["record_key_r"])) for i in items} == {
+        frozenset(("test:P-A-1", "test:P-F-0")), frozenset(("test:P-A-1", "test:P-N-1"))}
+    assert all(i["reason"].startswith("decides eligibility of P-A") for i in items)
+    assert run_scoring(ws, as_of=AS_OF).review_queued == 0     # never queued twice
+    decide_pair(ws, "test:P-A-1", "test:P-F-0", "different", "rev", "other woman")
+    r = evaluate_person(ws, "P-A", AS_OF)
+    assert not r.eligible and r.results[5].evidence == ("test:P-N-1",)
+    decide_pair(ws, "test:P-N-1", "test:P-A-1", "different", "rev", "other woman")
+    assert evaluate_person(ws, "P-A", AS_OF).eligible

@@ -76,13 +76,14 @@ class ScoreReport:
     eligible: int = 0
     blocked: dict[str, Counter] = field(default_factory=dict)   # gate -> verdict counts
     flags: Counter = field(default_factory=Counter)
+    review_queued: int = 0      # identity doubts added to the review queue by this run
 
     def as_dict(self) -> dict[str, Any]:
         return {"run_id": self.run_id, "as_of": self.as_of.isoformat(),
                 "policy_version": self.policy_version, "persons": self.persons,
                 "eligible": self.eligible,
                 "blocked": {g: dict(c) for g, c in self.blocked.items()},
-                "flags": dict(self.flags)}
+                "flags": dict(self.flags), "review_queued": self.review_queued}
 
     def __rich__(self) -> Table:
         t = Table(title=f"Eligibility as of {self.as_of} — run {self.run_id}, "
@@ -271,7 +272,66 @@ def run_scoring(ws: Workspace, as_of: dt.date | None = None,
     except Exception:
         con.execute("rollback")
         raise
+    report.review_queued = queue_identity_doubts(ws, run_id)
     return report
+
+
+def queue_identity_doubts(ws: Workspace, run_id: str) -> int:
+    """Put the identity doubts that decide someone's eligibility in the review queue.
+
+    For every person whose only obstacle is review (no gate fails) and whose identity gate
+    needs review with evidence -- a record that may be theirs and carries a blocking fact,
+    or another person's strongly matching record -- pair each evidence record with the
+    person's removal order and queue it (unless queued or decided already). Resolve queues
+    the scored links itself; this adds the ones only the gates find (shared or near
+    A-number, namesake with a compatible birth date). A reviewer's ``different`` on such a
+    pair keeps the record away from the person in every later run.
+
+    Returns the number of items added (0 when the workspace has no review queue).
+    """
+    if not ws.has_table("identity_review") or not ws.has_table("identity_decisions"):
+        return 0
+    from casegraph.resolve.outputs import DECIDES, pair_key, review_id_for
+
+    rows = ws.con.execute("""
+        with g as (select person_id, reason, evidence from gate_results
+                   where run_id = ? and gate = 'identity_confidence' and verdict = 'needs_review'),
+        ok as (select person_id from gate_results where run_id = ? group by 1
+               having count(*) filter (where verdict = 'fail') = 0),
+        anchor as (select person_id, min(record_key) k from person_records
+                   where kind = 'removal_order' group by 1),
+        ev as (select g.person_id, g.reason,
+                      unnest(cast(json_extract_string(g.evidence, '$[*]') as varchar[])) other
+               from g join ok on ok.person_id = g.person_id),
+        covered as (   -- an item already pairs the record with one of the person's records
+            select p.person_id, v.record_key_r as other from identity_review v
+            join person_records p on p.record_key = v.record_key_l
+            union all
+            select p.person_id, v.record_key_l from identity_review v
+            join person_records p on p.record_key = v.record_key_r)
+        select ev.person_id, a.k, ev.other, ev.reason
+        from ev join anchor a on a.person_id = ev.person_id
+        left join person_records own on own.record_key = ev.other
+             and own.person_id = ev.person_id
+        left join covered c on c.person_id = ev.person_id and c.other = ev.other
+        where own.record_key is null and c.person_id is null
+        order by ev.person_id, ev.other""", [run_id, run_id]).fetchall()
+    if not rows:
+        return 0
+    seen = {pair_key(l, r) for l, r in ws.con.execute(
+        "select record_key_l, record_key_r from identity_review union all "
+        "select record_key_l, record_key_r from identity_decisions").fetchall()}
+    out = []
+    for pid, anchor, other, reason in rows:
+        key = pair_key(anchor, other)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append((review_id_for(*key), key[0], key[1], 0.5, None, "open", run_id,
+                    f"{DECIDES} of {pid}: {reason}", None))
+    if out:
+        ws.con.executemany("insert into identity_review values (?, ?, ?, ?, ?, ?, ?, ?, ?)", out)
+    return len(out)
 
 
 def evaluate_person(ws: Workspace, person_id: str, as_of: dt.date | None = None, *,
