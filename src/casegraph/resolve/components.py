@@ -81,7 +81,7 @@ def cluster_records(ws: Workspace, cfg: ResolveConfig, nodes_sql: str, pairs_tab
         union select l, r from _rc_dec where same""", {"thr": cfg.link_threshold})
     _components(ws, st)
     # a component is settled when no search could split it (see the module docstring)
-    floor = max(cfg.link_threshold, cfg.min_density, cfg.veto_below)
+    floor = max(cfg.min_density, cfg.veto_below)
     excl = ", ".join(_q(s) for s in cfg.unique_sources) or "null"
     con.execute(f"""create or replace temp table _rc_comp as
         with sz as (select c, count(*) n from _rc_lab group by c having count(*) > 1),

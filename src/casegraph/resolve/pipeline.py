@@ -410,7 +410,9 @@ def _run_full(ws: Workspace, cfg: ResolveConfig, run_id: str, n: int, ph: _Phase
             tf = 1.0 if n >= cfg.min_train_records else 0.0
             linker, _sdf, _api = rmodel.make_linker(ws, train_table,
                                                     rmodel.settings(prior, tf=tf))
-            tr = rmodel.train(linker, n_train, min_records=cfg.min_train_records)
+            # u-sampling keeps the whole workspace's budget of random pairs (rare levels such as
+            # an exact A-number need many pairs to estimate); EM and the prior use the sample
+            tr = rmodel.train(linker, n, min_records=cfg.min_train_records)
             report.trained = tr.trained
             report.notes.extend(tr.notes)
         path = ws.models_dir / f"{run_id}.json"
