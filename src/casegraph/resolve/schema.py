@@ -78,6 +78,12 @@ class ResolveConfig(BaseModel):
     #: the model's parameters are per-workspace statistics; the sample keeps training time
     #: flat as the workspace grows (scoring and term frequencies still use every record)
     train_sample_records: int = Field(300_000, ge=0)
+    #: between two unique sources a record follows only its best link into the other
+    #: source (runners-up are not followed; they can go to review) ...
+    one_to_one_unique_sources: bool = True
+    #: ... and a mutual best link between two unique sources is followed from this
+    #: probability on (unless a hard rule capped it)
+    mutual_best_threshold: float = Field(0.5, gt=0, lt=1)
     source_reliability: dict[str, int] = Field(default_factory=dict)
     kind_reliability: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_KIND_RELIABILITY))
 
