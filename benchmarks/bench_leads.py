@@ -72,12 +72,24 @@ def run_pipeline(ws: Workspace, truth_dir: Path, as_of: dt.date) -> dict:
     sc = timed("score", lambda: run_scoring(ws, as_of=as_of))
     ld = timed("leads", lambda: build_leads(ws))
     tr = check_against_truth(ws, truth_dir / "persons.csv")
+    out.update(review_queue(ws))
+    out["gate6_needs_review"] = sc.blocked["identity_confidence"].get("needs_review", 0)
     out.update(persons=sc.persons, eligible=sc.eligible, leads=ld.leads,
                with_location=ld.with_location, departures=dict(dep.by_status),
                blocked={g: dict(c) for g, c in sc.blocked.items()},
                lead_flags=dict(ld.flags), truth=tr.as_dict(),
                false_lead_examples=tr.false_lead_examples[:10])
     return out
+
+
+def review_queue(ws: Workspace) -> dict:
+    """Open identity-review items, and how many decide someone's eligibility."""
+    if not ws.has_table("identity_review"):
+        return {"review_open": 0, "review_decides_eligibility": 0}
+    n, d = ws.con.execute("select count(*), count(*) filter (where starts_with(reason, "
+                          "'decides eligibility')) from identity_review "
+                          "where status = 'open'").fetchall()[0]
+    return {"review_open": n, "review_decides_eligibility": d}
 
 
 def scale(n: int, as_of: dt.date, workdir: Path) -> dict:
@@ -218,6 +230,9 @@ def main() -> int:
               f"(false leads by true gate: {tr['false_leads_by_true_gate']})")
         print(f"[{mode}] eligibility agreement: {tr['eligibility_agreement_pct']}%; truly "
               f"eligible with a lead: {tr['eligible_recall_pct']}%")
+        print(f"[{mode}] identity review queue: {r['review_open']} open "
+              f"({r['review_decides_eligibility']} decide someone's eligibility); gate 6 "
+              f"needs_review: {r['gate6_needs_review']} persons")
         print(f"[{mode}] true current address top-1: {tr['address_top1_pct']}%, top-3: "
               f"{tr['address_top3_pct']}% (of {tr['address_checked']}); ceiling (true address on any "
               f"linked record): {tr['address_observed_pct']}%")
