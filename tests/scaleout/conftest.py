@@ -11,6 +11,7 @@ import datetime as dt
 import os
 import shutil
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -20,6 +21,30 @@ AS_OF = dt.date(2026, 11, 1)
 #: Small enough to keep the parity run short, large enough that training runs (>= 500
 #: records) and that there are eligible persons, leads and departures to compare.
 PEOPLE = 600
+
+
+HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Make ``--dist loadgroup`` honour ``xdist_group`` again (for this directory's tests).
+
+    pytest-xdist 3.8 groups tests by appending ``@group`` to ``item._nodeid``; pytest 9
+    derives ``nodeid`` from ``item._id`` instead, so the suffix is silently lost and
+    loadgroup falls back to plain load: the Spark tests were spread over both workers and
+    two Spark sessions started. Only xdist workers have the ``loadgroup`` option set.
+    """
+    if not getattr(config.option, "loadgroup", False):
+        return
+    from _pytest.nodeid import NodeId
+
+    for item in items:
+        if "@" in item.nodeid or not item.path.is_relative_to(HERE):
+            continue
+        names = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                        for m in item.iter_markers("xdist_group")})
+        if names:
+            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(names)}")
 
 
 def have_spark() -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import re
+import warnings
 from typing import Any
 
 import sqlglot
@@ -109,5 +110,7 @@ def register_udfs(spark: Any) -> None:
                           for x, y in zip(a, b)], dtype="float64")
 
     # a scalar pandas UDF; declared by type rather than by (postponed, string) type hints
-    udf = pandas_udf(cg_jaro_winkler, "double", PandasUDFType.SCALAR)
+    with warnings.catch_warnings():  # "prefer type hints": deliberate, see above
+        warnings.simplefilter("ignore", UserWarning)
+        udf = pandas_udf(cg_jaro_winkler, "double", PandasUDFType.SCALAR)
     spark.udf.register(JARO_WINKLER_UDF, udf)
