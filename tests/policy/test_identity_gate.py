@@ -242,3 +242,28 @@ def test_scoring_queues_the_doubts_only_the_gates_find(ws):
     assert not r.eligible and r.results[5].evidence == ("test:P-N-1",)
     decide_pair(ws, "test:P-N-1", "test:P-A-1", "different", "rev", "other woman")
     assert evaluate_person(ws, "P-A", AS_OF).eligible
+
+
+def test_items_of_persons_blocked_anyway_move_back(ws):
+    from casegraph.policy.score import run_scoring
+    from casegraph.resolve.review import list_queue
+    from casegraph.resolve.schema import ensure_tables
+
+    ensure_tables(ws)
+    add_person(ws, "P-A", _subject() + [{"kind": "case_event", "event_type": "stay_granted",
+                                          "event_date": D(2026, 9, 1), "stay_authority": "court",
+                                          "stay_end_date": D(2026, 12, 31)}])
+    add_person(ws, "P-Z", _subject(full_name="Zed Zulu", birth_date=D(1970, 1, 2)))
+    for rid, l, r, why in (("RV-a", "test:P-A-0", "x:1", "decides eligibility of P-A: a"),
+                           ("RV-z", "test:P-Z-0", "x:2", "decides eligibility of P-Z: z"),
+                           ("RV-o", "test:P-Z-0", "x:3", "uncertain match probability")):
+        ws.con.execute("insert into identity_review values (?, ?, ?, 0.5, 0, 'open', 'r', ?, "
+                       "null)", [rid, l, r, why])
+    run_scoring(ws, as_of=AS_OF)
+    q = list_queue(ws)
+    assert [i["review_id"] for i in q] == ["RV-z", "RV-a", "RV-o"]
+    assert q[1]["reason"] == "would decide eligibility of P-A (now fails no_granted_stay): a"
+    run_scoring(ws, as_of=D(2027, 2, 1))          # the stay has ended: it decides again
+    q = list_queue(ws)
+    assert q[0]["reason"] == "decides eligibility of P-A: a" or q[1]["reason"] == \
+        "decides eligibility of P-A: a"

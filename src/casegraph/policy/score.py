@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -273,7 +274,48 @@ def run_scoring(ws: Workspace, as_of: dt.date | None = None,
         con.execute("rollback")
         raise
     report.review_queued = queue_identity_doubts(ws, run_id)
+    rank_review_queue(ws, run_id)
     return report
+
+
+_DECIDING = re.compile(r"^(?:decides eligibility of (\S+?): |"
+                       r"would decide eligibility of (\S+?) \(now fails [^)]*\): )(.*)$", re.DOTALL)
+
+
+def rank_review_queue(ws: Workspace, run_id: str) -> int:
+    """Re-rank the open review items that decide a person's eligibility by this run.
+
+    An item stays "decides eligibility of P" while P fails no gate; while P fails another
+    gate anyway (a stay on P's own records, say) it becomes "would decide eligibility of P
+    (now fails ...)" and is listed after the items that decide eligibility now -- and moves
+    back when P's blocker goes away. Returns the number of items rewritten.
+    """
+    if not ws.has_table("identity_review"):
+        return 0
+    from casegraph.resolve.outputs import DECIDES, WOULD_DECIDE
+
+    fails: dict[str, list[str]] = {}
+    for pid, gate in ws.con.execute("select person_id, gate from gate_results where run_id = ? "
+                                    "and verdict = 'fail' order by person_id, gate",
+                                    [run_id]).fetchall():
+        fails.setdefault(pid, []).append(gate)
+    changes = []
+    for rid, reason in ws.con.execute(
+            "select review_id, reason from identity_review where status = 'open' and "
+            f"(starts_with(reason, '{DECIDES}') or starts_with(reason, '{WOULD_DECIDE}'))"
+            ).fetchall():
+        m = _DECIDING.match(reason)
+        if m is None:
+            continue
+        pid, rest = m.group(1) or m.group(2), m.group(3)
+        gates = fails.get(pid)
+        new = (f"{WOULD_DECIDE} of {pid} (now fails {', '.join(gates)}): {rest}" if gates
+               else f"{DECIDES} of {pid}: {rest}")
+        if new != reason:
+            changes.append((new, rid))
+    if changes:
+        ws.con.executemany("update identity_review set reason = ? where review_id = ?", changes)
+    return len(changes)
 
 
 def queue_identity_doubts(ws: Workspace, run_id: str) -> int:

@@ -48,6 +48,9 @@ RIVAL_OWN_KINDS: tuple[str, ...] = ("removal_order", "person")
 #: Reason prefix of review items whose decision can change someone's eligibility (listed
 #: first by ``casegraph review``).
 DECIDES = "decides eligibility"
+#: The same item while its person fails another gate anyway (rewritten by each scoring run,
+#: listed after the items that decide eligibility now).
+WOULD_DECIDE = "would decide eligibility"
 
 
 def compatible_dates_sql(a: str, b: str) -> str:

@@ -11,14 +11,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from casegraph.resolve.outputs import DECIDES
+from casegraph.resolve.outputs import DECIDES, WOULD_DECIDE
 from casegraph.resolve.schema import ensure_tables
 from casegraph.workspace import Workspace
 
 DECISIONS = ("same", "different")
 
-#: Items that decide someone's eligibility first (see ``outputs._write_review``).
-_LEGAL_FIRST = f"not starts_with(coalesce(v.reason, ''), '{DECIDES}')"
+#: Items that decide someone's eligibility first, then those that would if the person's
+#: other blockers went away (see ``outputs._write_review``, ``policy.score``), then the rest.
+_LEGAL_FIRST = (f"case when starts_with(coalesce(v.reason, ''), '{DECIDES}') then 0 "
+                f"when starts_with(coalesce(v.reason, ''), '{WOULD_DECIDE}') then 1 else 2 end")
 
 
 class ReviewError(ValueError):
