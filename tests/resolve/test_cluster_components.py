@@ -153,3 +153,35 @@ def test_scoring_into_pairs_equals_predict(tmp_path: Path) -> None:
     assert n == len(old) > 0
     assert ws.con.execute(q.format("_new_pairs")).fetchall() == old
     ws.close()
+
+
+# ---- one-to-one links between deduplicated sources -------------------------------------------
+
+def test_one_to_one_between_unique_sources(ws: Workspace) -> None:
+    from casegraph.resolve.onetoone import RUNNER_UP, apply_one_to_one
+
+    con = ws.con
+    con.execute("create or replace table resolve_input (unique_id varchar, source varchar, "
+                "a_number varchar)")
+    for k in ("a:1", "a:2", "b:1", "b:2", "b:3", "c:1"):
+        con.execute("insert into resolve_input values (?, ?, null)", [k, k.split(":")[0]])
+    con.execute("create or replace table _resolve_pairs (l varchar, r varchar, model_p double, "
+                "mw double, must boolean, p double)")
+    rows = [("a:1", "b:1", 0.97, 9.0, False, 0.97),   # a:1's best into b
+            ("a:1", "b:2", 0.95, 8.0, False, 0.95),   # runner-up: not followed
+            ("a:2", "b:3", 0.7, 3.0, False, 0.7),     # mutual best, below 0.9: followed
+            ("a:2", "b:2", 0.6, 2.0, False, 0.001),   # capped by a hard rule: stays capped
+            ("a:1", "c:1", 0.95, 8.0, False, 0.95)]   # c is not a unique source: untouched
+    for r in rows:
+        con.execute("insert into _resolve_pairs values (?, ?, ?, ?, ?, ?)", list(r))
+    cfg = ResolveConfig(unique_sources=["a", "b"], mutual_best_threshold=0.5)
+    demoted = apply_one_to_one(ws, cfg, "_resolve_pairs")
+    p = {(l, r): p for l, r, p in con.execute("select l, r, p from _resolve_pairs").fetchall()}
+    assert p[("a:1", "b:1")] == 0.97
+    assert p[("a:1", "b:2")] < cfg.link_threshold
+    assert p[("a:2", "b:3")] >= cfg.link_threshold
+    assert p[("a:2", "b:2")] == 0.001
+    assert p[("a:1", "c:1")] == 0.95
+    assert demoted == [("a:1", "b:2", 0.95, RUNNER_UP)]
+    off = ResolveConfig(unique_sources=["a", "b"], one_to_one_unique_sources=False)
+    assert apply_one_to_one(ws, off, "_resolve_pairs") == []

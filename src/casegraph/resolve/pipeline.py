@@ -28,6 +28,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from casegraph.resolve import model as rmodel
 from casegraph.resolve.components import CLUSTERS_TABLE, cluster_records
+from casegraph.resolve.onetoone import apply_one_to_one
 from casegraph.resolve.outputs import (
     PAIRS_TABLE,
     _fetch,
@@ -184,11 +185,12 @@ def _cluster_pairs(ws: Workspace, cfg: ResolveConfig, nodes_sql: str,
     Returns the clusters (every record, singletons included) and the refused strong links;
     each record's best link stays in ``_resolve_clusters`` for :func:`_write_links`.
     """
+    demoted = apply_one_to_one(ws, cfg, pairs_table)
     st = cluster_records(ws, cfg, nodes_sql, pairs_table)
     clusters: dict[int, list[str]] = defaultdict(list)
     for k, c in _fetch(ws, f"select unique_id, cluster from {CLUSTERS_TABLE}"):
         clusters[c].append(k)
-    return clusters, st.rejected
+    return clusters, st.rejected + demoted
 
 
 def _bulk_insert_keys(ws: Workspace, table: str, keys: list[str]) -> None:
