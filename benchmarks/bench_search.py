@@ -34,6 +34,7 @@ import shutil
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -301,6 +302,62 @@ def pct(xs: list[float], p: float) -> float:
     return float(np.percentile(np.array(xs), p)) if xs else float("nan")
 
 
+class ThreadCPU:
+    """CPU seconds per kind of thread of this process (Linux ``/proc``), sampled every
+    0.2 s while a block runs: which engine (DuckDB, tantivy, Python) the time went to.
+    Threads that end between samples lose up to 0.2 s each."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, tuple[str, float]] = {}
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._run, daemon=True)
+        self._base = self._sample()
+
+    @staticmethod
+    def _sample() -> dict[str, tuple[str, float]]:
+        out: dict[str, tuple[str, float]] = {}
+        tick = os.sysconf("SC_CLK_TCK")
+        for tid in os.listdir("/proc/self/task"):
+            try:
+                comm = Path(f"/proc/self/task/{tid}/comm").read_text().strip()
+                stat = Path(f"/proc/self/task/{tid}/stat").read_text()
+            except OSError:
+                continue
+            f = stat[stat.rindex(")") + 2:].split()
+            out[tid] = (comm, (int(f[11]) + int(f[12])) / tick)
+        return out
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            self.seen.update(self._sample())
+
+    def __enter__(self) -> ThreadCPU:
+        self._t.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._t.join()
+        self.seen.update(self._sample())
+
+    def by_kind(self) -> dict[str, float]:
+        main = str(threading.get_native_id())
+        kinds: dict[str, float] = {}
+        for tid, (comm, cpu) in self.seen.items():
+            cpu -= self._base.get(tid, (comm, 0.0))[1]
+            if tid == main:
+                kind = "python main (add_json)"
+            elif comm.startswith(("thrd-tantivy", "tantivy")) or "tantivy" in comm:
+                kind = "tantivy"
+            elif comm == "search-documen":
+                kind = "python reader (batches, UDFs)"
+            else:
+                kind = ("DuckDB workers + document reader" if comm == "python"
+                        else f"other ({comm})")
+            kinds[kind] = round(kinds.get(kind, 0.0) + cpu, 1)
+        return dict(sorted(kinds.items(), key=lambda kv: -kv[1]))
+
+
 CPU_MS: list[float] = []  # CPU time of the last run_workload, per query (ms)
 
 
@@ -368,7 +425,9 @@ def main() -> None:
         if args.index_threads:
             idx.num_threads = args.index_threads
         c0, t0, l0 = time.process_time(), time.perf_counter(), os.getloadavg()[0]
-        n = idx.build(iter_document_batches(ws))
+        with ThreadCPU() as threads:
+            n = idx.build(iter_document_batches(ws))
+        res["build_cpu_by_thread_s"] = threads.by_kind()
         res["build_s"] = round(time.perf_counter() - t0, 1)
         res["build_cpu_s"] = round(time.process_time() - c0, 1)  # all threads of the process
         res["build_load_avg"] = round((l0 + os.getloadavg()[0]) / 2, 1)
@@ -380,6 +439,7 @@ def main() -> None:
         print(f"index build: {n} persons in {res['build_s']} s wall, {res['build_cpu_s']} s CPU "
               f"(load {res['build_load_avg']}), {res['index_mb']} MiB", flush=True)
         print("build phases:", res["build_phases"], flush=True)
+        print("build CPU by thread:", res["build_cpu_by_thread_s"], flush=True)
         if args.build_only:
             print(json.dumps(res, indent=2))
             return

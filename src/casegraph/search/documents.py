@@ -25,6 +25,8 @@ for non-ASCII values). ``tests/search/test_documents.py`` holds both sides toget
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,7 +36,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from duckdb.sqltypes import VARCHAR
 
-from casegraph.search.index import SENSITIVE_IDENTIFIER_FIELDS, DocBatch
+from casegraph.search.index import DocBatch
 from casegraph.search.phonetic import phonetic_keys
 from casegraph.search.query import IDENTIFIER_FIELDS, norm_identifier
 from casegraph.sources.normalise import normalise_text
@@ -237,12 +239,13 @@ group by pr.person_id
 """
 
 
-def documents_sql(ws: Workspace, *, filtered: bool, eligibility_run: bool,
-                  open_cases_table: str | None) -> str:
+def documents_sql(ws: Workspace, *, filtered: bool = False, partitioned: bool = False,
+                  eligibility_run: bool = False, open_cases_table: str | None = None) -> str:
     """One row per person: ``person_id`` and ``doc`` (the JSON document).
 
     Named parameters: ``$run`` (the eligibility run) when ``eligibility_run``, ``$ids``
-    (the person ids) when ``filtered``. Each step is its own CTE so that every list is
+    (the person ids) when ``filtered``, ``$parts`` and ``$part`` (this statement's share of
+    the persons: ``hash(person_id) % $parts = $part``) when ``partitioned``. Each step is its own CTE so that every list is
     computed once and then referred to by name (the payload and the index fields share
     them).
     """
@@ -254,7 +257,8 @@ def documents_sql(ws: Workspace, *, filtered: bool, eligibility_run: bool,
         return f"p.{c}" if c in pcols else "null"
 
     has_links = ws.has_table("person_records") and _relation_exists(ws, "current_records")
-    ids_where = "where list_contains($ids, {col})" if filtered else ""
+    ids_where = ("where list_contains($ids, {col})" if filtered else
+                 "where hash({col}) % $parts = $part" if partitioned else "")
     if has_links:
         aggs = ",\n  ".join(f"list(r.{col}) as id_{f}"
                             for f, col in IDENTIFIER_FIELDS.items())
@@ -339,12 +343,10 @@ def documents_sql(ws: Workspace, *, filtered: bool, eligibility_run: bool,
         forms = f"flatten(list_transform(id_{f}, lambda v: {ident_forms_sql(f, 'v')}))"
         step3.append(f"list_distinct({_nonnull(forms)}) as {f}")
     # 4. the document
-    ident_all = " || ".join(f for f in IDENTIFIER_FIELDS if f not in SENSITIVE_IDENTIFIER_FIELDS)
     doc_json = ", ".join(
         ["'person_id': person_id", "'name': name", "'name_raw': name_raw",
          "'name_phon': list_distinct(cg_search_phon(name))",
          "'dob': dob", "'year': list_distinct(list_transform(dob, lambda d: d[1:4]))",
-         f"'ident': list_distinct({ident_all})",
          *(f"'{f}': {f}" for f in IDENTIFIER_FIELDS),
          "'locality': locality", "'nationality': nationality", "'eligible': eligible",
          "'open_case': open_case", "'record_count': record_count",
@@ -364,32 +366,106 @@ select person_id, to_json({{{doc_json}}})::varchar as doc from s3
 """
 
 
+#: A full build runs the statement once per this many persons (a hash partition), so that
+#: DuckDB aggregates the next part while tantivy indexes this one.
+PARTITION_PERSONS = 250_000
+#: Batches DuckDB may run ahead of the indexer.
+PREFETCH_BATCHES = 4
+
+
 def iter_document_batches(ws: Workspace, person_ids: list[str] | None = None,
-                          batch_size: int = 50_000) -> Iterator[DocBatch]:
-    """Documents of every person (or of ``person_ids`` that still exist), in batches."""
+                          batch_size: int = 20_000) -> Iterator[DocBatch]:
+    """Documents of every person (or of ``person_ids`` that still exist), in batches.
+
+    A full build reads in a background thread (DuckDB releases the GIL while it works),
+    partition by partition, so that building documents overlaps with indexing them.
+    """
     if not ws.has_table("persons"):
         return
     run = latest_eligibility_run(ws)
     open_cases = open_case_persons(ws)
     register_functions(ws.con)
-    cur = ws.con.cursor()
+    filtered = person_ids is not None
+    n_parts = 1
+    if not filtered:
+        n = ws.con.execute("select count(*) from persons").fetchall()[0][0]
+        n_parts = max(1, -(-n // PARTITION_PERSONS))
+    oc_table = "cg_search_open_cases" if open_cases else None
+    sql = documents_sql(ws, filtered=filtered, partitioned=n_parts > 1,
+                        eligibility_run=run is not None, open_cases_table=oc_table)
+    params: dict[str, Any] = {}
+    if run is not None:
+        params["run"] = run
+    if filtered:
+        params["ids"] = list(person_ids or [])
+    cur = ws.con.cursor()  # used by one thread at a time: the reader's
+
+    def read() -> Iterator[DocBatch]:
+        try:
+            if oc_table:
+                cur.register(oc_table, pa.table(
+                    {"person_id": pa.array(sorted(open_cases), pa.string())}))
+            for part in range(n_parts):
+                if n_parts > 1:
+                    params.update(parts=n_parts, part=part)
+                reader = cur.sql(sql, params=params or None).to_arrow_reader(batch_size)
+                for batch in reader:
+                    yield DocBatch(person_ids=batch.column(0).to_pylist(),
+                                   docs=batch.column(1).to_pylist())
+        finally:
+            cur.close()
+
+    if filtered:
+        yield from read()
+    else:
+        yield from _prefetched(read(), PREFETCH_BATCHES)
+
+
+class _Failed:
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+_DONE = object()
+
+
+def _prefetched(items: Iterator[Any], depth: int) -> Iterator[Any]:
+    """``items``, produced by a background thread up to ``depth`` ahead of the consumer."""
+    q: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(x: Any) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(x, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run() -> None:
+        try:
+            for x in items:
+                if not put(x):
+                    return
+            put(_DONE)
+        except BaseException as e:  # noqa: BLE001 - handed to the consumer, re-raised there
+            put(_Failed(e))
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+    t = threading.Thread(target=run, name="search-documents", daemon=True)
+    t.start()
     try:
-        oc_table = None
-        if open_cases:
-            oc_table = "cg_search_open_cases"
-            cur.register(oc_table, pa.table({"person_id": pa.array(sorted(open_cases),
-                                                                   pa.string())}))
-        filtered = person_ids is not None
-        sql = documents_sql(ws, filtered=filtered, eligibility_run=run is not None,
-                            open_cases_table=oc_table)
-        params: dict[str, Any] = {}
-        if run is not None:
-            params["run"] = run
-        if filtered:
-            params["ids"] = list(person_ids or [])
-        reader = cur.sql(sql, params=params or None).to_arrow_reader(batch_size)
-        for batch in reader:
-            yield DocBatch(person_ids=batch.column(0).to_pylist(),
-                           docs=batch.column(1).to_pylist())
+        while True:
+            x = q.get()
+            if x is _DONE:
+                return
+            if isinstance(x, _Failed):
+                raise x.exc
+            yield x
     finally:
-        cur.close()
+        stop.set()
+        t.join()
