@@ -22,8 +22,11 @@ union-find and the greedy merge over them took 140-220 s; most components need n
 from __future__ import annotations
 
 import logging
+import multiprocessing as mp
+import os
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from casegraph.resolve.cluster import cluster
 from casegraph.resolve.prepare import INPUT_TABLE
@@ -176,7 +179,7 @@ def _search(ws: Workspace, cfg: ResolveConfig, st: ComponentStats) -> None:
         order by s.c, s.i""").fetchall()
     key: dict[int, str] = {}
     members: dict[int, list[int]] = defaultdict(list)
-    anum: dict[int, str | None] = {}
+    anum: dict[int, str] = {}
     src: dict[int, str] = {}
     for c, i, k, a, s in nodes:
         key[i] = k
@@ -199,20 +202,85 @@ def _search(ws: Workspace, cfg: ResolveConfig, st: ComponentStats) -> None:
     dec_of: dict[int, list[tuple[int, int, bool]]] = defaultdict(list)
     for c, l, r, same in decs:
         dec_of[c].append((l, r, same))
+    del nodes, pairs, decs
+    global _JOB
+    _JOB = _Job(cfg, members, pairs_of, dec_of, anum, src)
+    comps = list(members)
+    try:
+        if len(pairs_of) and sum(len(v) for v in pairs_of.values()) >= PARALLEL_MIN_PAIRS \
+                and (os.cpu_count() or 1) > 1 and "fork" in mp.get_all_start_methods():
+            # the merge is pure Python (one core): split the components between two forked
+            # workers that read them from this process's memory; DuckDB is idle meanwhile
+            chunks = _balanced(comps, pairs_of, 2)
+            with mp.get_context("fork").Pool(2) as pool:
+                parts = pool.map(_search_chunk, chunks)
+        else:
+            parts = [_search_chunk(comps)]
+    finally:
+        _JOB = None
     out_i: list[int] = []
     out_c: list[int] = []
-    thr = cfg.link_threshold
-    for c, xs in members.items():
-        diff = {(l, r) for l, r, same in dec_of.get(c, ()) if not same}
-        same = [(l, r) for l, r, s in dec_of.get(c, ()) if s]
-        ps = pairs_of.get(c, [])
+    for xs, cs, rej in parts:
+        out_i.extend(xs)
+        out_c.extend(cs)
+        st.rejected.extend((key[l], key[r], p, why) for l, r, p, why in rej)
+    _register_ints(ws, "_rc_found", out_i, out_c)
+    con.execute("""update _rc_cluster set c = f.c from _rc_found f where f.i = _rc_cluster.i""")
+    con.execute("drop table if exists _rc_found")
+    con.execute("drop table if exists _rc_search")
+
+
+#: below this many pairs in searched components the merge runs in this process
+PARALLEL_MIN_PAIRS = 200_000
+
+
+@dataclass
+class _Job:
+    cfg: ResolveConfig
+    members: dict[int, list[int]]
+    pairs_of: dict[int, list[tuple[int, int, float, float, bool]]]
+    dec_of: dict[int, list[tuple[int, int, bool]]]
+    anum: dict[int, str]
+    src: dict[int, str]
+
+
+_JOB: _Job | None = None
+
+
+def _balanced(comps: list[int], pairs_of: dict[int, list[Any]], k: int) -> list[list[int]]:
+    """Split components into ``k`` chunks of about equal pair counts (largest first)."""
+    chunks: list[list[int]] = [[] for _ in range(k)]
+    load = [0] * k
+    for c in sorted(comps, key=lambda c: -len(pairs_of.get(c, ()))):
+        j = load.index(min(load))
+        chunks[j].append(c)
+        load[j] += len(pairs_of.get(c, ())) + 1
+    return chunks
+
+
+def _search_chunk(comps: list[int]
+                  ) -> tuple[list[int], list[int], list[tuple[int, int, float, str]]]:
+    """The constrained merge on each component of ``comps`` (read from ``_JOB``): each
+    record's cluster label (its smallest record number) and the refused links."""
+    job = _JOB
+    assert job is not None
+    cfg, thr = job.cfg, job.cfg.link_threshold
+    out_i: list[int] = []
+    out_c: list[int] = []
+    rejected: list[tuple[int, int, float, str]] = []
+    for c in comps:
+        xs = job.members[c]
+        decs = job.dec_of.get(c, ())
+        diff = {(l, r) for l, r, same in decs if not same}
+        same = [(l, r) for l, r, s in decs if s]
+        ps = job.pairs_of.get(c, [])
         edges = [(l, r, p, w) for l, r, p, w, must in ps
                  if p >= thr and not must and (l, r) not in diff]
         musts = [(l, r) for l, r, p, w, must in ps if must and (l, r) not in diff]
         res = cluster(xs, edges, pair_scores={(l, r): p for l, r, p, _w, _m in ps},
-                      a_number={x: anum.get(x) for x in xs}, must_link=musts,
-                      human_same=same, cannot_link=list(diff),
-                      exclusive_source={x: src[x] for x in xs if x in src},
+                      a_number={x: job.anum[x] for x in xs if x in job.anum},
+                      must_link=musts, human_same=same, cannot_link=list(diff),
+                      exclusive_source={x: job.src[x] for x in xs if x in job.src},
                       link_threshold=thr, min_density=cfg.min_density,
                       veto_below=cfg.veto_below)
         first: dict[int, int] = {}
@@ -221,11 +289,8 @@ def _search(ws: Workspace, cfg: ResolveConfig, st: ComponentStats) -> None:
         for x, n in res.cluster_of.items():
             out_i.append(x)
             out_c.append(first[n])
-        st.rejected.extend((key[l], key[r], p, why) for l, r, p, why in res.rejected)
-    _register_ints(ws, "_rc_found", out_i, out_c)
-    con.execute("""update _rc_cluster set c = f.c from _rc_found f where f.i = _rc_cluster.i""")
-    con.execute("drop table if exists _rc_found")
-    con.execute("drop table if exists _rc_search")
+        rejected.extend(res.rejected)
+    return out_i, out_c, rejected
 
 
 def _register_ints(ws: Workspace, table: str, i: list[int], c: list[int]) -> None:
