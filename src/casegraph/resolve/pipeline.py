@@ -262,10 +262,11 @@ def assign_ids(clusters: dict[int, list[str]], old_person_of: dict[str, str],
     for pid in sorted(retired):
         went = sorted({person_of[k] for k in old_members[pid] if k in person_of})
         events.append(("retired", pid, went, 0))
+    size = {c_pid: len(clusters[c]) for c, c_pid in id_of.items()}  # records per person
     for pid in sorted(used):
         went = sorted({person_of[k] for k in old_members[pid] if k in person_of} - {pid})
-        if went:
-            events.append(("split", pid, went, sum(1 for v in person_of.values() if v == pid)))
+        if went:  # (a count over every record per split was quadratic at scale)
+            events.append(("split", pid, went, size[pid]))
     return _Assignment(person_of, events, changed | retired, retired)
 
 
