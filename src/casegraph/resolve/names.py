@@ -58,8 +58,25 @@ def translit_token(token: str) -> str:
         if ch != out[-1]:
             out.append(ch)
     key = "".join(out)
+    if len(key) < MIN_SKELETON:
+        # a short name's consonants do not identify it (Thanh / Tin / Tan / Tuan are all
+        # "tn", Linh / Lan "ln", Li / Ly "l"): keep its vowels, spelling variants folded
+        return _squeeze(t)
     # a final d/t and b/p are voiced/unvoiced variants across schemes (Mehmed/Mehmet)
     return key[:-1] + {"d": "t", "b": "p"}.get(key[-1], key[-1]) if len(key) > 1 else key
+
+
+#: a consonant skeleton shorter than this is too common to stand for one name
+MIN_SKELETON = 3
+
+
+def _squeeze(t: str) -> str:
+    """A rewritten token with doubled letters collapsed (Thanh -> tanh, Lee -> le)."""
+    out = [t[0]]
+    for ch in t[1:]:
+        if ch != out[-1]:
+            out.append(ch)
+    return "".join(out)
 
 
 def tokens(norm: str | None) -> list[str]:
