@@ -160,7 +160,7 @@ def register_functions(con: duckdb.DuckDBPyConnection) -> None:
     for name, fn, params, ret, kind in _UDFS:
         try:
             con.create_function(name, fn, params, ret, type=kind)
-        except duckdb.NotImplementedException as e:
+        except (duckdb.NotImplementedException, duckdb.CatalogException) as e:
             if "already" not in str(e):
                 raise
 
