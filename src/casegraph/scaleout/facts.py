@@ -78,10 +78,14 @@ def person_partitions() -> int:
     and parses the policy once; more only add start-up cost), at least the shuffle
     partitions on a cluster where those are set for the data size."""
     spark = get_spark()
-    cores = spark.sparkContext.defaultParallelism
-    if spark.sparkContext.master.startswith("local"):
-        return max(1, cores)
-    return max(cores, int(spark.conf.get("spark.sql.shuffle.partitions", "200")))
+    shuffle = int(spark.conf.get("spark.sql.shuffle.partitions", "200"))
+    try:
+        sc = spark.sparkContext
+    except Exception:  # noqa: BLE001 - Spark Connect has no SparkContext
+        return max(1, shuffle)
+    if sc.master.startswith("local"):
+        return max(1, sc.defaultParallelism)
+    return max(sc.defaultParallelism, shuffle)
 
 
 def iter_partition_facts(batches: Iterable[pa.RecordBatch]) -> Iterator[PersonFacts]:

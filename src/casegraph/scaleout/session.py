@@ -8,6 +8,7 @@ because Splink's Spark backend needs both.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import tempfile
 import threading
@@ -38,23 +39,42 @@ def get_spark(app_name: str = "casegraph") -> SparkSession:
         if remote:
             builder = builder.remote(remote)
         else:
-            builder = (builder.master(os.environ.get("CASEGRAPH_SPARK_MASTER", "local[*]"))
+            master = os.environ.get("CASEGRAPH_SPARK_MASTER", "local[*]")
+            builder = (builder.master(master)
                        .config("spark.jars", similarity_jar_location())
                        .config("spark.driver.memory", os.environ.get(
                            "CASEGRAPH_SPARK_DRIVER_MEMORY", "4g"))
                        .config("spark.ui.enabled", "false")
                        .config("spark.ui.showConsoleProgress", "false")
-                       .config("spark.sql.shuffle.partitions", os.environ.get(
-                           "CASEGRAPH_SPARK_SHUFFLE_PARTITIONS", "8"))
                        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
                        .config("spark.sql.session.timeZone", "UTC"))
+            parts = shuffle_partitions(master)
+            if parts is not None:
+                builder = builder.config("spark.sql.shuffle.partitions", str(parts))
         spark = builder.getOrCreate()
-        spark.sparkContext.setLogLevel("ERROR")
-        ckpt = os.environ.get("CASEGRAPH_SPARK_CHECKPOINT_DIR") or tempfile.mkdtemp(
-            prefix="casegraph-spark-ckpt-")
-        spark.sparkContext.setCheckpointDir(ckpt)
+        if not remote:  # Spark Connect has no SparkContext: the server configures these
+            spark.sparkContext.setLogLevel("ERROR")
+            ckpt = os.environ.get("CASEGRAPH_SPARK_CHECKPOINT_DIR") or tempfile.mkdtemp(
+                prefix="casegraph-spark-ckpt-")
+            spark.sparkContext.setCheckpointDir(ckpt)
         _session = spark
         return spark
+
+
+def shuffle_partitions(master: str) -> int | None:
+    """``spark.sql.shuffle.partitions`` for a master: ``CASEGRAPH_SPARK_SHUFFLE_PARTITIONS``
+    if set; else 2 per core in local mode (Spark's default of 200 makes every shuffle of
+    small data 200 tasks: most of the time of a local run went to task start-up); else
+    None (the cluster's own setting; size it to ~3 x total cores, see docs/scaleout.md)."""
+    env = os.environ.get("CASEGRAPH_SPARK_SHUFFLE_PARTITIONS")
+    if env:
+        return int(env)
+    m = re.fullmatch(r"local(?:\[(\*|\d+)(?:,\s*\d+)?\])?", master.strip())
+    if m is None:
+        return None
+    n = m.group(1)
+    cores = 1 if n is None else (os.cpu_count() or 1) if n == "*" else int(n)
+    return max(2, 2 * cores)
 
 
 def stop_spark() -> None:
