@@ -152,7 +152,7 @@ def test_stored_batched_path_matches_pure_evaluation(histories):
 
 
 vias = st.sampled_from(["resolution", "resolution", "case_number", "case_number_conflict",
-                        "a_number", "name_dob"])
+                        "a_number", "a_number_near", "name_dob", "identity_link"])
 
 
 @settings(max_examples=400, deadline=None)
@@ -167,3 +167,22 @@ def test_uncertain_facts_never_make_anyone_eligible(h, how):
     sure = [f for f in facts if is_certain(f, CFG.fact_link_threshold)]
     if is_eligible(evaluate(PersonFacts("P-1", person.confidence, facts), as_of, CFG)):
         assert is_eligible(evaluate(PersonFacts("P-1", person.confidence, sure), as_of, CFG))
+
+
+@settings(max_examples=300, deadline=None)
+@given(history(), st.lists(vias, min_size=8, max_size=8))
+def test_uncertain_blocking_facts_always_reach_identity_review(h, how):
+    """Whenever a record of uncertain identity (not resolved to the person) carries a fact
+    that makes some gate say no, the identity gate says needs_review and names it."""
+    from casegraph.policy.gates import IDENTITY_FALLBACK_VIAS
+
+    person, as_of = h
+    facts = [{**f, "linked_via": v} for f, v in zip(person.facts, how, strict=False)]
+    res = {r.gate: r for r in evaluate(PersonFacts("P-1", person.confidence, facts), as_of,
+                                       CFG)}
+    doubtful = {f["record_key"] for f in facts if f["linked_via"] in IDENTITY_FALLBACK_VIAS}
+    cited = {k for g, r in res.items() if g != "identity_confidence" and r.verdict != "pass"
+             for k in r.evidence} & doubtful
+    if cited:
+        assert res["identity_confidence"].verdict == "needs_review"
+        assert cited <= set(res["identity_confidence"].evidence)

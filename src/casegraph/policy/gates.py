@@ -485,11 +485,11 @@ def identity_confidence(cv: CaseView) -> GateResult:
     """
     g = "identity_confidence"
     c, thr = cv.person.confidence, cv.config.identity_confidence_threshold
-    if c is None:
-        return GateResult(g, REVIEW, "identity confidence unknown")
     why: list[str] = []
     ev: list[str] = []
-    if c < thr:
+    if c is None:
+        why.append("identity confidence unknown")
+    elif c < thr:
         why.append(f"identity confidence {c:.3f} below threshold {thr:.3f} (weak links "
                    "inside the person, or its records contradict each other)")
     rivals = sorted((f for f in cv.known if f["kind"] == RIVAL_KIND
