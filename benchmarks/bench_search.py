@@ -37,6 +37,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Self
 
 import numpy as np
 import pandas as pd
@@ -331,7 +332,7 @@ class ThreadCPU:
         while not self._stop.wait(0.2):
             self.seen.update(self._sample())
 
-    def __enter__(self) -> ThreadCPU:
+    def __enter__(self) -> Self:
         self._t.start()
         return self
 
