@@ -267,3 +267,23 @@ def test_items_of_persons_blocked_anyway_move_back(ws):
     q = list_queue(ws)
     assert q[0]["reason"] == "decides eligibility of P-A: a" or q[1]["reason"] == \
         "decides eligibility of P-A: a"
+
+
+def test_weak_match_to_a_record_with_a_conflicting_a_number_is_another_person(ws):
+    add_person(ws, "P-A", _subject(a_number="056789012"))
+    stay = {"kind": "case_event", "event_type": "stay_granted", "event_date": D(2026, 9, 1),
+            "stay_authority": "court"}
+    add_person(ws, "P-W", [{**stay, "a_number": "099999999"}])      # weak link: other person
+    add_person(ws, "P-S", [{**stay, "a_number": "088888888"}])      # strong link: a human
+    add_person(ws, "P-T", [{**stay, "a_number": "056789021"}])      # a typo of hers
+    add_person(ws, "P-N", [{"kind": "status", "status_type": "naturalized",
+                            "status_date": D(2025, 6, 1), "full_name": "Ana Martinez",
+                            "birth_date": D(1995, 6, 15), "a_number": "077777777"}])
+    _links(ws, [("test:P-A-1", "test:P-W-0", 0.6, 0.6), ("test:P-A-1", "test:P-S-0", 0.97, 0.001),
+                ("test:P-A-1", "test:P-T-0", 0.6, 0.6)])
+    v = _vias(ws, "P-A")
+    assert v.get("test:P-W-0", ("",))[0] == "rival"    # a weak rival: no legal fact
+    assert "test:P-N-0" not in v
+    assert v["test:P-S-0"][0] == "identity_link"
+    assert v["test:P-T-0"][0] in ("identity_link", "a_number_near")
+    _agree(ws)

@@ -125,6 +125,22 @@ RIVAL_OWN_KINDS: tuple[str, ...] = ("removal_order", "person")
 #: the other fallbacks (the departure rules read probabilities, not the way a record came).
 IDENTITY_LINK_PROBABILITY = 0.5
 
+#: A scored link at least this strong keeps a record in doubt even when its A-number is
+#: more than one edit from every A-number of the person (a twin, or a clerical error): a
+#: human decides. Below it, a band link (or a name + birth date match) to a record whose
+#: valid A-number conflicts with all of the person's is two signals of a different person
+#: (issue 3's identifier rule) and the record is not pulled in.
+IDENTITY_LINK_STRONG = 0.9
+
+
+def _anum_conflict(rec: str, pan: str) -> str:
+    """SQL: record ``rec`` carries an A-number more than one edit or transposition from
+    every A-number on the person's own records (``pan.an``; false when either has none)."""
+    return (f"({rec}.a_number is not null and {pan}.an is not null and "
+            f"len(list_filter({pan}.an, lambda x: damerau_levenshtein(x, {rec}.a_number) <= 1))"
+            f" = 0)")
+
+
 #: Probability of a case-number link that resolution contradicts (the event is resolved to
 #: another person, carries another A-number or birth date, or a reviewer said 'different'):
 #: uncertain, so it can only block or route to review.
@@ -153,6 +169,9 @@ def _facts_sql(person_filter: str, kinds: Sequence[str], decisions: bool = False
     - ``identity_link`` (``links`` says ``identity_links`` exists): a record of another
       person carrying a legal fact (:data:`IDENTITY_LINK_KINDS`) whose scored link to one of
       this person's records reached the review band; probability = that link's. *Uncertain*.
+      A link below :data:`IDENTITY_LINK_STRONG` to a record whose A-number is more than one
+      edit from every A-number of the person is left out (so is such a ``name_dob`` match):
+      a weak match plus a conflicting identifier is a different person.
     - ``rival``: another person's record (not a mere address observation) whose scored link
       reached the review band from one of this person's removal orders or registrations
       (:data:`RIVAL_OWN_KINDS`), with kind :data:`RIVAL_KIND` and the link's model
@@ -233,6 +252,11 @@ def _facts_sql(person_filter: str, kinds: Sequence[str], decisions: bool = False
           and damerau_levenshtein(r.a_number, a.a_number) <= 1""")
         parts.extend(near)
     nd = ", ".join(f"'{k}'" for k in NAME_DOB_KINDS if k in kinds)
+    if nd or links:
+        pdiff += f"""
+        pan as (select pr.person_id, list(distinct o.a_number) as an
+                from person_records pr join current_records o on o.record_key = pr.record_key
+                where o.a_number is not null {person_filter} group by pr.person_id),"""
     if nd:
         parts.append(f"""
         select a.person_id, {NAME_DOB_LINK_PROBABILITY}, 4, 'name_dob', r.record_key
@@ -247,7 +271,9 @@ def _facts_sql(person_filter: str, kinds: Sequence[str], decisions: bool = False
              and least(month(r.birth_date), day(r.birth_date)) = a.m1
              and greatest(month(r.birth_date), day(r.birth_date)) = a.m2
         left join pdiff xd on xd.person_id = a.person_id and xd.record_key = r.record_key
-        where xd.person_id is null and list_has_any(a.toks, {_name_tokens("r")})""")
+        left join pan on pan.person_id = a.person_id
+        where xd.person_id is null and list_has_any(a.toks, {_name_tokens("r")})
+          and not {_anum_conflict("r", "pan")}""")
     if links:
         ik = ", ".join(f"'{k}'" for k in IDENTITY_LINK_KINDS if k in kinds)
         removal = ", ".join(f"'{t}'" for t in REMOVAL_ENCOUNTER_TYPES)
@@ -270,7 +296,9 @@ def _facts_sql(person_filter: str, kinds: Sequence[str], decisions: bool = False
              and (r.kind <> 'encounter'
                   or lower(coalesce(r.encounter_type, '')) in ({removal}))
         left join pdiff xd on xd.person_id = pr.person_id and xd.record_key = r.record_key
+        left join pan on pan.person_id = pr.person_id
         where xd.person_id is null {person_filter}
+          and not (il.p < {IDENTITY_LINK_STRONG} and {_anum_conflict("r", "pan")})
         group by pr.person_id, r.record_key""")
         own = ", ".join(f"'{k}'" for k in RIVAL_OWN_KINDS)
         parts.append(f"""

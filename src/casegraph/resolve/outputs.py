@@ -53,6 +53,14 @@ DECIDES = "decides eligibility"
 WOULD_DECIDE = "would decide eligibility"
 
 
+def _anum_conflict(rec: str, pan: str) -> str:
+    """SQL: record ``rec`` carries an A-number more than one edit or transposition from
+    every A-number of a person (``pan.an``). Same rule as ``policy.facts._anum_conflict``."""
+    return (f"({rec}.a_number is not null and {pan}.an is not null and "
+            f"len(list_filter({pan}.an, lambda x: damerau_levenshtein(x, {rec}.a_number) <= 1))"
+            f" = 0)")
+
+
 def compatible_dates_sql(a: str, b: str) -> str:
     """SQL: birth dates a clerical error explains (the model's typo levels): equal, day and
     month swapped, one character apart, year off by one, or a Jan-1 placeholder."""
@@ -257,7 +265,7 @@ def _write_review(ws: Workspace, cfg: ResolveConfig, run_id: str, scope_sql: str
     rival = ", ".join(f"'{k}'" for k in RIVAL_OWN_KINDS)
     rows = _fetch(ws, f"""
         with c as (
-            select p.l, p.r, p.model_p, p.mw, p.anum_conflict, p.given_veto,
+            select p.l, p.r, p.model_p, p.p, p.mw, p.anum_conflict, p.given_veto,
                    a.person_id as pa, b.person_id as pb, a.kind as ka, b.kind as kb
             from {PAIRS_TABLE} p
             join person_records a on a.record_key = p.l
@@ -265,16 +273,27 @@ def _write_review(ws: Workspace, cfg: ResolveConfig, run_id: str, scope_sql: str
             where a.person_id <> b.person_id and greatest(p.model_p, p.p) >= ?
               and p.l in (select unique_id from _resolve_scope)),
         ord as (select distinct person_id from person_records where kind = 'removal_order'),
-        leg as (select record_key from current_records where kind in ({legal})
+        leg as (select record_key, a_number from current_records where kind in ({legal})
                 and (kind <> 'encounter'
                      or lower(coalesce(encounter_type, '')) in ('removal', 'removed'))),
+        pan as (select pr.person_id, list(distinct o.a_number) as an
+                from person_records pr join current_records o on o.record_key = pr.record_key
+                where o.a_number is not null
+                  and pr.person_id in (select pa from c union select pb from c)
+                group by pr.person_id),
         k as (
             select c.*,
                    oa.person_id is not null as order_a, ob.person_id is not null as order_b,
-                   la.record_key is not null as legal_a, lb.record_key is not null as legal_b
+                   -- a band link to a record whose A-number conflicts with all of the
+                   -- person's is a different person: no legal doubt (as in policy.facts)
+                   la.record_key is not null and not (greatest(c.model_p, c.p) < ? and
+                       coalesce({_anum_conflict("la", "pb_")}, false)) as legal_a,
+                   lb.record_key is not null and not (greatest(c.model_p, c.p) < ? and
+                       coalesce({_anum_conflict("lb", "pa_")}, false)) as legal_b
             from c
             left join ord oa on oa.person_id = c.pa left join ord ob on ob.person_id = c.pb
-            left join leg la on la.record_key = c.l left join leg lb on lb.record_key = c.r),
+            left join leg la on la.record_key = c.l left join leg lb on lb.record_key = c.r
+            left join pan pa_ on pa_.person_id = c.pa left join pan pb_ on pb_.person_id = c.pb),
         cls as (
             select *,
                 case when order_a and legal_b then pa when order_b and legal_a then pb
@@ -295,7 +314,8 @@ def _write_review(ws: Workspace, cfg: ResolveConfig, run_id: str, scope_sql: str
         from ranked
         where decides is not null or rl = 1 or rr = 1
         order by decides is null, not (order_a or order_b), abs(model_p - ?) asc, l, r
-        """, [cfg.review_lower, cfg.link_threshold, cfg.link_threshold, cfg.link_threshold])
+        """, [cfg.review_lower, cfg.link_threshold, cfg.link_threshold, cfg.link_threshold,
+              cfg.link_threshold, cfg.link_threshold])
     contra = _fetch(ws, _contradictions_sql(
         "select distinct pr.person_id from person_records pr join _resolve_scope s "
         "on s.unique_id = pr.record_key"))
