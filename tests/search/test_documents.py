@@ -21,7 +21,7 @@ from casegraph.sources.normalise import normalise_text
 NAMES = [
     "Maria Garcia", "maria", "MARIA  GARCIA", " Maria Garcia ", "O'Brien", "Al-Masri",
     "Garcia_Lopez", "Mary\tAnn", "Ann\x0bMarie", "Ann\x1cMarie", "J.R.R. Tolkien", "---",
-    "", "   ", "a1 b2", "Nguyễn Văn", "Łukasz Żółć", "Straße", "Иванова", "Zoë  Ann",
+    "", "   ", "a1 b2", "—", "«»", "Nguyễn Văn", "Łukasz Żółć", "Straße", "Иванова", "Zoë  Ann",
     "Ølga", "x\u00a0y", "名字", "Dr. José-María  de la Cruz", "ab__cd", "Smith (Jr.)",
 ]
 

@@ -100,29 +100,30 @@ def open_case_persons(ws: Workspace) -> set[str]:
 # ---- Python functions DuckDB calls, once per distinct value ------------------------------
 
 _FOLD_CACHE: dict[str, str | None] = {}
-_PHON_TYPE = pa.list_(pa.string())
 
 
 def _cached_map(values: Any, fn: Any, cache: dict, out_type: pa.DataType) -> pa.Array:
-    """``fn`` over an Arrow string array, computed once per distinct value."""
+    """``fn`` over an Arrow string array, computed once per distinct value (``fn`` never
+    returns None for a string; a null stays null)."""
     uniq = pc.unique(values)
-    out = []
-    for v in uniq.to_pylist():
-        r = cache.get(v, cache)
-        if r is cache:
+    keys = uniq.to_pylist()
+    get = cache.get
+    out = [get(v) for v in keys]
+    for i, r in enumerate(out):
+        if r is None and keys[i] is not None:
             if len(cache) > 1_000_000:
                 cache.clear()
-            r = cache[v] = None if v is None else fn(v)
-        out.append(r)
-    return pc.take(pa.array(out, type=out_type), pc.index_in(values, value_set=uniq))  # type: ignore[no-any-return]
+            out[i] = cache[keys[i]] = fn(keys[i])
+    return pc.take(pa.array(out, type=out_type),  # type: ignore[no-any-return]
+                   pc.index_in(values, value_set=uniq))
 
 
 def _fold_udf(values: Any) -> pa.Array:
     """``normalise_text`` (non-ASCII names only: ASCII ones are folded in SQL)."""
-    return _cached_map(values, normalise_text, _FOLD_CACHE, pa.string())
+    return _cached_map(values, lambda v: normalise_text(v) or "", _FOLD_CACHE, pa.string())
 
 
-_PHON_CACHE: dict[str, list[str] | None] = {}
+_PHON_CACHE: dict[str, str] = {}
 
 
 def _one_array(x: Any) -> Any:
@@ -131,15 +132,16 @@ def _one_array(x: Any) -> Any:
 
 def _phon_udf(names: Any) -> pa.Array:
     """Phonetic keys (``phonetic_keys``) of every token of each person's normalised names:
-    ``list<name>`` in, ``list<key>`` out (duplicates left to ``list_distinct``). One call
-    per chunk of persons, vectorised with Arrow: Python runs once per distinct token."""
+    ``list<name>`` in, the keys joined by spaces out (split and de-duplicated in SQL; keys
+    hold no spaces). One call per chunk of persons, vectorised with Arrow: Python runs
+    once per distinct token, and only strings cross back (cheaper than lists)."""
     names = _one_array(names)
     rel = pc.subtract(names.offsets, names.offsets[0])           # person -> names
     toks = pc.split_pattern(names.flatten(), " ")                 # name -> tokens
-    keys = _cached_map(toks.flatten(), lambda t: list(phonetic_keys(t)), _PHON_CACHE,
-                       _PHON_TYPE)                                # token -> keys
-    person_keys = pc.take(keys.offsets, pc.take(toks.offsets, rel))
-    return pa.ListArray.from_arrays(person_keys, keys.flatten())
+    keys = _cached_map(toks.flatten(), lambda t: " ".join(phonetic_keys(t)), _PHON_CACHE,
+                       pa.string())                               # token -> "k1 k2"
+    person_toks = pc.take(toks.offsets, rel)                      # person -> tokens
+    return pc.binary_join(pa.ListArray.from_arrays(person_toks, keys), " ")
 
 
 def _ident_udf(field_name: str, value: str) -> list[str]:
@@ -149,8 +151,7 @@ def _ident_udf(field_name: str, value: str) -> list[str]:
 
 _UDFS: tuple[tuple[str, Any, list, Any, str], ...] = (
     ("cg_search_fold", _fold_udf, [VARCHAR], VARCHAR, "arrow"),
-    ("cg_search_phon", _phon_udf, [duckdb.list_type(VARCHAR)], duckdb.list_type(VARCHAR),
-     "arrow"),
+    ("cg_search_phon", _phon_udf, [duckdb.list_type(VARCHAR)], VARCHAR, "arrow"),
     ("cg_search_ident", _ident_udf, [VARCHAR, VARCHAR], duckdb.list_type(VARCHAR), "native"),
 )
 
@@ -185,7 +186,7 @@ def fold_sql(x: str) -> str:
     return (f"case when regexp_full_match({x}, '[A-Za-z0-9]+( [A-Za-z0-9]+)*') then lower({x}) "
             f"when {_ascii(x)} then nullif(trim(regexp_replace(regexp_replace(lower({x}), "
             f"'[^a-z0-9{_WS_RE}]', ' ', 'g'), '[{_WS_RE}]+', ' ', 'g')), '') "
-            f"else cg_search_fold({x}) end")
+            f"else nullif(cg_search_fold({x}), '') end")
 
 
 def ident_forms_sql(field_name: str, v: str) -> str:
@@ -211,14 +212,16 @@ def ident_forms_sql(field_name: str, v: str) -> str:
 
 
 def _aliases(col: str) -> str:
-    return f"list_transform(string_split(coalesce({col}, ''), ';'), lambda x: nullif(trim(x), ''))"
+    return (f"case when {col} is null then []::varchar[] else "
+            f"list_transform(string_split({col}, ';'), lambda x: nullif(trim(x), '')) end")
 
 
 def _nonnull(lst: str) -> str:
     return f"list_filter({lst}, lambda x: x is not null and x <> '')"
 
 
-# lists that a later step de-duplicates anyway are not de-duplicated here
+# lists that a later step de-duplicates anyway are not de-duplicated here; NULLs are left
+# out as early as possible (an empty group gives NULL, read as [] below)
 _AGG_SQL = """
 select pr.person_id as person_id,
   count(*) as n_records,
@@ -228,11 +231,11 @@ select pr.person_id as person_id,
   flatten(list([r.full_name_norm,
       nullif(concat_ws(' ', r.given_name_norm, r.middle_name_norm, r.family_name_norm), '')]))
       as names_norm,
-  list(cast(r.birth_date as varchar)) as dobs,
+  list(cast(r.birth_date as varchar)) filter (where r.birth_date is not null) as dobs,
   {ident_aggs},
   list_distinct(list(r.locality)) as localities_raw,
   list_distinct(list(r.locality_norm)) as localities,
-  list(upper(r.nationality)) as nats
+  list(upper(r.nationality)) filter (where r.nationality is not null) as nats
 from person_records pr join current_records r on r.record_key = pr.record_key
 {where}
 group by pr.person_id
@@ -260,7 +263,7 @@ def documents_sql(ws: Workspace, *, filtered: bool = False, partitioned: bool = 
     ids_where = ("where list_contains($ids, {col})" if filtered else
                  "where hash({col}) % $parts = $part" if partitioned else "")
     if has_links:
-        aggs = ",\n  ".join(f"list(r.{col}) as id_{f}"
+        aggs = ",\n  ".join(f"list(r.{col}) filter (where r.{col} is not null) as id_{f}"
                             for f, col in IDENTIFIER_FIELDS.items())
         agg = _AGG_SQL.format(ident_aggs=aggs, where=ids_where.format(col="pr.person_id"),
                               aliases=_aliases("r.name_aliases"))
@@ -345,7 +348,8 @@ def documents_sql(ws: Workspace, *, filtered: bool = False, partitioned: bool = 
     # 4. the document
     doc_json = ", ".join(
         ["'person_id': person_id", "'name': name", "'name_raw': name_raw",
-         "'name_phon': list_distinct(cg_search_phon(name))",
+         ("'name_phon': list_filter(list_distinct(string_split(cg_search_phon(name), ' ')), "
+          "lambda k: k <> '')"),
          "'dob': dob", "'year': list_distinct(list_transform(dob, lambda d: d[1:4]))",
          *(f"'{f}': {f}" for f in IDENTIFIER_FIELDS),
          "'locality': locality", "'nationality': nationality", "'eligible': eligible",
