@@ -141,30 +141,37 @@ def cluster_records(ws: Workspace, cfg: ResolveConfig, nodes_sql: str, pairs_tab
 def _components(ws: Workspace, st: ComponentStats) -> None:
     """``_rc_lab`` (i, c): each record's component, labelled by its smallest record number.
 
-    Min-label propagation: each pass takes the smallest label among a record and its
-    neighbours, then jumps labels to their label's label (pointer jumping), so the number
-    of passes grows with the logarithm of a component's diameter, not its size."""
+    Min-label propagation over integer arrays (numpy): each pass gives both ends of every
+    link the smaller of their labels, then jumps labels to their label's label (pointer
+    jumping) until stable. Passes grow with the logarithm of a component's diameter; the
+    links cross into Python once, as two integer arrays (in SQL, each pass rewrote a table:
+    3.7 s at 300k records)."""
+    import numpy as np
+    import pandas as pd
+
     con = ws.con
-    con.execute("""create or replace temp table _rc_edges as
-        select l a, r b from _rc_links union all select r, l from _rc_links""")
-    con.execute("""create or replace temp table _rc_lab as
-        select i, coalesce(least(i, m), i) c from _rc_nodes
-        left join (select a, min(b) m from _rc_edges group by a) e on e.a = i""")
+    n = int(con.execute("select count(*) from _rc_nodes").fetchall()[0][0])
+    arr = con.execute("select l, r from _rc_links").fetchnumpy()
+    a = np.asarray(arr["l"], dtype=np.int64)
+    b = np.asarray(arr["r"], dtype=np.int64)
+    lab = np.arange(n, dtype=np.int64)
     while True:
         st.passes += 1
-        con.execute("""create or replace temp table _rc_lab2 as
-            with nb as (select e.a i, min(l.c) m from _rc_edges e join _rc_lab l on l.i = e.b
-                        group by e.a),
-            step as (select l.i, least(l.c, coalesce(nb.m, l.c)) c
-                     from _rc_lab l left join nb on nb.i = l.i)
-            select s.i, least(s.c, j.c) c from step s join step j on j.i = s.c""")
-        changed = con.execute("select count(*) from _rc_lab2 n join _rc_lab o using (i) "
-                              "where n.c <> o.c").fetchall()[0][0]
-        con.execute("drop table _rc_lab")
-        con.execute("alter table _rc_lab2 rename to _rc_lab")
-        if not changed:
+        before = lab.copy()
+        m = np.minimum(lab[a], lab[b])
+        np.minimum.at(lab, a, m)
+        np.minimum.at(lab, b, m)
+        while True:
+            jumped = lab[lab]
+            if np.array_equal(jumped, lab):
+                break
+            lab = jumped
+        if np.array_equal(before, lab):
             break
-    con.execute("drop table if exists _rc_edges")
+    df = pd.DataFrame({"i": np.arange(n, dtype=np.int64), "c": lab})
+    con.register("_rc_lab_df", df)
+    con.execute("create or replace temp table _rc_lab as select i, c from _rc_lab_df")
+    con.unregister("_rc_lab_df")
 
 
 def _search(ws: Workspace, cfg: ResolveConfig, st: ComponentStats) -> None:
