@@ -99,7 +99,7 @@ def open_case_persons(ws: Workspace) -> set[str]:
 
 # ---- Python functions DuckDB calls, once per distinct value ------------------------------
 
-_FOLD_CACHE: dict[str, str | None] = {}
+_FOLD_CACHE: dict[str, str] = {}
 
 
 def _cached_map(values: Any, fn: Any, cache: dict, out_type: pa.DataType) -> pa.Array:
