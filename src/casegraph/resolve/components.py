@@ -1,19 +1,21 @@
-"""Clustering at scale: candidate components in SQL, the constrained merge only where needed.
+"""Clustering at scale: components settled in SQL, the constrained merge only where needed.
 
 The constrained merge (:func:`casegraph.resolve.cluster.cluster`) never looks outside a
 candidate component (records joined by links at or above the threshold, must-links and
 human "same" decisions): its greedy merges, density tests and ambiguity checks only see
 pairs inside one component. So the work splits:
 
-* components are found in DuckDB (min-label propagation with pointer jumping over integer
-  ids; a handful of passes: components are small);
-* a component whose every scored internal pair is a link at or above the threshold, with
-  no conflicting A-numbers, no two records of a one-record-per-person source and no human
-  decision, is one cluster: every greedy merge would pass the density test, and no record
-  can be ambiguous (all its links are inside). Singletons and most two-record components
-  are of this kind. They are settled in SQL;
+* components are found by min-label propagation with pointer jumping over integer ids
+  (the links cross into numpy once as two integer arrays; a handful of passes);
+* a component whose every scored internal pair is at least ``min_density`` (and
+  ``veto_below``), with no conflicting A-numbers, no two records of a one-record-per-person
+  source and no human decision, is one cluster: its threshold links connect it, every
+  greedy merge passes the density test, and no record can be ambiguous (its strong links
+  are all inside). Singletons and most small components are of this kind. They are
+  settled in SQL;
 * only the remaining components go to the Python merge, one component at a time, with
-  integer ids numbered in record-key order (so tie-breaks are the ones string keys gave).
+  integer ids numbered in record-key order (so tie-breaks are the ones string keys gave);
+  large searches are split between two forked workers.
 
 Why not Python for everything: at 1M records, fetching every link as strings and running
 union-find and the greedy merge over them took 140-220 s; most components need no search.
