@@ -27,8 +27,27 @@ _FUNCTION_FIXUPS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+#: Expressions that certainly produce a list (DuckDB ``len``/``length`` of one is Spark's
+#: ``size``; of a string it stays ``length``). A bare list *column* cannot be told apart
+#: without types: write ``array_length(col)`` for those.
+_ARRAY_NODES: tuple[type[exp.Expression], ...] = tuple(
+    getattr(exp, n) for n in ("ArrayFilter", "Array", "ArrayDistinct", "ArrayIntersect",
+                              "ArrayConcat", "ArrayUnique", "Flatten", "Split",
+                              "StringToArray", "ArrayAgg", "Transform")
+    if hasattr(exp, n))
+
+
+def _is_array(node: exp.Expression) -> bool:
+    if isinstance(node, _ARRAY_NODES):
+        return True
+    return isinstance(node, exp.Anonymous) and str(node.this).lower().startswith(("list_",
+                                                                                  "array_"))
+
+
 def _spark_functions(node: exp.Expression) -> exp.Expression:
     """AST rewrites for constructs sqlglot parses but Spark spells differently."""
+    if isinstance(node, exp.Length) and _is_array(node.this):
+        return exp.ArraySize(this=node.this)
     if isinstance(node, exp.ArrayOverlaps):  # duckdb `a && b`
         return exp.Anonymous(this="arrays_overlap", expressions=[node.this, node.expression])
     if isinstance(node, exp.JarowinklerSimilarity):
