@@ -12,6 +12,7 @@ import pytest
 from splink import DuckDBAPI, Linker
 
 from casegraph.resolve import model as rmodel
+from casegraph.resolve import training as rtraining
 from casegraph.resolve.address import address_key_sql, house_number_sql
 from casegraph.resolve.explain import explain_pair
 from casegraph.resolve.prepare import INPUT_TABLE, build_input
@@ -200,7 +201,7 @@ def test_sanitise_floors_partial_agreement_and_caps_untrained_levels(ws: Workspa
     phonetic.m_probability, phonetic.u_probability = 1e-9, 0.001   # EM: "never among matches"
     token = lv["a given-name token agrees (a middle name used as the first)"]
     token.u_probability = 1e-6    # m stays the prior (untrained), u sampled tiny
-    rmodel._sanitise(linker)
+    rtraining._sanitise(linker)
     assert phonetic._m_probability / phonetic._u_probability >= 0.01 / 0.9 - 1e-12
     prior = next(p for p in rmodel.given_name_comparison()["comparison_levels"]
                  if p.get("label_for_charts", "").startswith("a given-name token"))
@@ -222,13 +223,13 @@ def test_sampled_u_is_corrected_for_the_match_rate(ws: Workspace) -> None:
     dob.m_probability, dob.u_probability = 0.9, 0.003      # mostly strangers
     swap = next(cl for cl in comps["given_name"].comparison_levels
                 if cl.label_for_charts == "given/family swapped")
-    rmodel._decontaminate_u(linker)
+    rtraining._decontaminate_u(linker)
     assert anum._u_probability == pytest.approx((6e-4 - 5e-4 * 0.97) / (1 - 5e-4))
     assert dob._u_probability == pytest.approx((0.003 - 5e-4 * 0.9) / (1 - 5e-4))
     assert swap._u_probability == 0.0006                   # fixed levels stay fixed
     anum.u_probability = 4e-4                              # below lambda * m: floored
-    rmodel._decontaminate_u(linker)
-    assert anum._u_probability == pytest.approx(4e-4 * rmodel.U_CORRECTION_FLOOR)
+    rtraining._decontaminate_u(linker)
+    assert anum._u_probability == pytest.approx(4e-4 * rtraining.U_CORRECTION_FLOOR)
 
 
 @pytest.mark.parametrize("a,b", [("thanh", "tin"), ("linh", "lan"), ("li", "ly"),

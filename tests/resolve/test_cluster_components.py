@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from casegraph.resolve import components
-from casegraph.resolve import model as rmodel
+from casegraph.resolve import training as rtraining
 from casegraph.resolve.cluster import cluster
 from casegraph.resolve.components import CLUSTERS_TABLE, cluster_records
 from casegraph.resolve.pipeline import (
@@ -146,10 +146,10 @@ def test_scoring_into_pairs_equals_predict(tmp_path: Path) -> None:
     resolve_workspace(ws, full=True, progress=False)
     cfg = ResolveConfig()
     settings = json.loads(Path(latest_model_path(ws)).read_text(encoding="utf-8"))
-    linker, _sdf, _api = rmodel.make_linker(ws, "resolve_input", settings)
+    linker, _sdf, _api = rtraining.make_linker(ws, "resolve_input", settings)
     preds = linker.inference.predict(warning_mode="never")
     _materialise_pairs(ws, preds.physical_name, cfg, target="_old_pairs")
-    linker, _sdf, _api = rmodel.make_linker(ws, "resolve_input", settings)
+    linker, _sdf, _api = rtraining.make_linker(ws, "resolve_input", settings)
     n = score_pairs_into(ws, linker, "_new_pairs",
                          lambda p: pairs_select_sql(cfg, p, join_input=True))
     q = "select * from {} order by l, r"

@@ -27,6 +27,7 @@ from typing import Any
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from casegraph.resolve import model as rmodel
+from casegraph.resolve import training as rtraining
 from casegraph.resolve.components import CLUSTERS_TABLE, cluster_records
 from casegraph.resolve.onetoone import apply_one_to_one
 from casegraph.resolve.outputs import (
@@ -402,7 +403,7 @@ def _run_full(ws: Workspace, cfg: ResolveConfig, run_id: str, n: int, ph: _Phase
         return report
     with ph.phase("train"):
         if model is not None:  # a model trained elsewhere (e.g. on a sample, or by DuckDB)
-            linker, _sdf, _api = rmodel.make_linker(
+            linker, _sdf, _api = rtraining.make_linker(
                 ws, INPUT_TABLE, json.loads(Path(model).read_text(encoding="utf-8")))
             report.notes.append(f"model {Path(model).name} reused, not retrained")
         else:
@@ -411,11 +412,11 @@ def _run_full(ws: Workspace, cfg: ResolveConfig, run_id: str, n: int, ph: _Phase
                 report.notes.append(f"trained on a random sample of {n_train:,} of {n:,} records")
             prior = min(0.5, max(1e-7, 1.0 / max(n_train, 2)))
             tf = 1.0 if n >= cfg.min_train_records else 0.0
-            linker, _sdf, _api = rmodel.make_linker(ws, train_table,
+            linker, _sdf, _api = rtraining.make_linker(ws, train_table,
                                                     rmodel.settings(prior, tf=tf))
             # u-sampling keeps the whole workspace's budget of random pairs (rare levels such as
             # an exact A-number need many pairs to estimate); EM and the prior use the sample
-            tr = rmodel.train(linker, n, min_records=cfg.min_train_records)
+            tr = rtraining.train(linker, n, min_records=cfg.min_train_records)
             report.trained = tr.trained
             report.notes.extend(tr.notes)
         path = ws.models_dir / f"{run_id}.json"
@@ -425,7 +426,7 @@ def _run_full(ws: Workspace, cfg: ResolveConfig, run_id: str, n: int, ph: _Phase
             # score with the model exactly as saved: the in-memory settings after training
             # can differ from their JSON, and the stored model must reproduce this run
             # (explanations, incremental runs and the Spark engine all load the JSON)
-            linker, _sdf, _api = rmodel.make_linker(
+            linker, _sdf, _api = rtraining.make_linker(
                 ws, INPUT_TABLE, json.loads(path.read_text(encoding="utf-8")))
             ws.con.execute(f"drop table if exists {TRAIN_SAMPLE_TABLE}")
     with ph.phase("score pairs"):
@@ -515,7 +516,7 @@ def _run_incremental(ws: Workspace, cfg: ResolveConfig, run_id: str, n: int,
     for l, r in new_decisions:
         touched.update(old_person_of[k] for k in (l, r) if k in old_person_of)
     with ph.phase("score new records"):
-        linker, _sdf_all, api = rmodel.make_linker(ws, INPUT_TABLE, str(model_path))
+        linker, _sdf_all, api = rtraining.make_linker(ws, INPUT_TABLE, str(model_path))
         for c in rmodel.TF_COLUMNS:
             linker.table_management.compute_tf_table(c)
         if changed:
