@@ -9,8 +9,14 @@ and geocoded (:mod:`casegraph.leads.address`), grouped by place, and scored:
     place confidence    100 * (1 - prod over systems (1 - s))
 
 so that independent systems agreeing raise confidence much more than one system
-repeating itself. Candidates carry their evidence, the age of the newest evidence and the
-flags ``stale``, ``shared_address`` and ``sensitive_site``. Leads are stored with status
+repeating itself. ``link_p`` is the record's link probability to the person, so a record
+linked at 0.92 counts less than one at 0.999. Candidates carry their evidence, the age of the
+newest evidence and the flags ``stale``, ``shared_address``, ``sensitive_site`` and
+``uncertain_identity``: every evidence record is only uncertainly this person's (linked below
+``uncertain_identity.min_link_probability``, or with an open link to another person's record,
+:mod:`casegraph.leads.identity`); such a candidate's confidence is capped at
+``uncertain_identity.max_confidence``, so an address that may be someone else's is never
+proposed with high confidence. Leads are stored with status
 ``proposed``; a supervisor approves them through case management.
 
 Only people whose stored eligibility is true for the run get a lead: this module never
@@ -31,6 +37,7 @@ import pyarrow as pa
 from rich.table import Table
 
 from casegraph.leads.address import Address, SiteIndex, normalise_address
+from casegraph.leads.identity import load_rivals
 from casegraph.policy.config import LeadsPolicy
 from casegraph.policy.facts import require_resolution
 from casegraph.policy.score import latest_run, run_policy
@@ -188,20 +195,35 @@ def _decay(age_days: int | None, cfg: LeadsPolicy) -> float:
 
 def score_candidates(obs: list[Observation], as_of: dt.date, cfg: LeadsPolicy,
                      shared_counts: dict[str, int] | None = None,
-                     sites: SiteIndex | None = None) -> list[dict[str, Any]]:
-    """Ranked place candidates (best first, at most ``cfg.max_candidates``) for one person."""
+                     sites: SiteIndex | None = None,
+                     rivals: dict[str, tuple[float, str]] | None = None) -> list[dict[str, Any]]:
+    """Ranked place candidates (best first, at most ``cfg.max_candidates``) for one person.
+
+    ``rivals``: this person's records with an open uncertain link to another person's record
+    (record_key -> (probability, that person), :func:`casegraph.leads.identity.load_rivals`).
+    """
     cands = []
+    ui = cfg.uncertain_identity
+    rivals = rivals or {}
     for group in _merge_zipless(obs).values():
         by_source: dict[str, list[float]] = defaultdict(list)
         ev = []
+        uncertain = 0
         for o in group:
             age = (as_of - o.observed_on).days if o.observed_on else None
             rel = cfg.reliability(o.source, o.kind)
             w = rel * _decay(age, cfg) * o.link_probability
             by_source[o.source].append(w)
-            ev.append({"record_key": o.record_key, "source": o.source, "kind": o.kind,
-                       "observed_on": o.observed_on.isoformat() if o.observed_on else None,
-                       "reliability": rel, "weight": round(w, 4)})
+            rival = rivals.get(o.record_key)
+            unsure = o.link_probability < ui.min_link_probability or rival is not None
+            uncertain += unsure
+            e = {"record_key": o.record_key, "source": o.source, "kind": o.kind,
+                 "observed_on": o.observed_on.isoformat() if o.observed_on else None,
+                 "reliability": rel, "link_probability": round(o.link_probability, 4),
+                 "weight": round(w, 4), "uncertain_identity": unsure}
+            if rival is not None:
+                e["rival"] = {"person_id": rival[1], "probability": round(rival[0], 4)}
+            ev.append(e)
         miss = 1.0
         for ws_ in by_source.values():
             ws_.sort(reverse=True)
@@ -210,6 +232,9 @@ def score_candidates(obs: list[Observation], as_of: dt.date, cfg: LeadsPolicy,
                 m *= 1.0 - cfg.repeat_weight * w
             miss *= m      # independent systems: noisy-OR
         conf = round(100.0 * (1.0 - miss), 1)
+        unsure_identity = uncertain == len(group)
+        if unsure_identity:
+            conf = min(conf, float(ui.max_confidence))
         dated = [o for o in group if o.observed_on]
         newest = max((o.observed_on for o in dated), default=None)
         best = max(group, key=lambda o: (o.observed_on or dt.date.min, bool(o.address.zip5),
@@ -234,6 +259,8 @@ def score_candidates(obs: list[Observation], as_of: dt.date, cfg: LeadsPolicy,
         workplace = all(o.kind in cfg.workplace_kinds for o in group)
         if workplace:
             flags.append("workplace")
+        if unsure_identity:
+            flags.append("uncertain_identity")
         cands.append({
             "address": a.display, "place_key": a.building_key, "place_type":
                 "workplace" if workplace else "residence",
@@ -242,7 +269,7 @@ def score_candidates(obs: list[Observation], as_of: dt.date, cfg: LeadsPolicy,
             "latitude": a.latitude, "longitude": a.longitude, "geocode_precision": a.precision,
             "confidence": conf, "newest_evidence": newest.isoformat() if newest else None,
             "age_days": age, "sources": sorted(by_source), "observations": len(group),
-            "persons_at_address": shared, "flags": flags, "sensitive_sites": near,
+            "persons_at_address": shared, "uncertain_evidence": uncertain, "flags": flags, "sensitive_sites": near,
             "evidence": ev[:10]})
     # where the person lives first (a workplace is where they can be found by day, and is
     # listed after the homes unless the policy says otherwise), then by confidence
@@ -310,6 +337,8 @@ def build_leads(ws: Workspace, run_id: str | None = None, *, progress: Progress 
             if age is not None and age <= cfg.stale_after_days:
                 shared[o.address.unit_key].add(who)
     shared_counts = {k: len(v) for k, v in shared.items() if len(v) > 1}
+    rivals = (load_rivals(ws, rid, cfg.uncertain_identity.rival_min_probability)
+              if elig else {})
     sites = None
     if cfg.sensitive_sites.enabled and elig:
         site_rows = _load_sites(ws)
@@ -323,7 +352,8 @@ def build_leads(ws: Workspace, run_id: str | None = None, *, progress: Progress 
     rows_for_top = []
     for i, e in enumerate(elig, 1):
         pid = e["person_id"]
-        cands = score_candidates(obs.get(pid, []), as_of, cfg, shared_counts, sites)
+        cands = score_candidates(obs.get(pid, []), as_of, cfg, shared_counts, sites,
+                                 rivals.get(pid))
         flags = list(json.loads(e["flags"] or "[]"))
         if cands:
             flags += [f for f in cands[0]["flags"] if f not in flags]

@@ -62,6 +62,18 @@ class SensitiveSitesPolicy(_Strict):
     distance_m: float = Field(300.0, ge=0)
 
 
+class UncertainIdentityPolicy(_Strict):
+    """When a candidate's evidence is only uncertainly the person's (``uncertain_identity``)."""
+
+    #: An evidence record linked to the person below this probability is uncertainly theirs.
+    min_link_probability: float = Field(0.9, ge=0, le=1)
+    #: ... and so is one with an open link at or above this probability to another person's
+    #: record (``identity_links`` / open ``identity_review``; resolve keeps links from 0.3).
+    rival_min_probability: float = Field(0.3, ge=0, le=1)
+    #: Confidence ceiling (0-100) of a candidate whose every evidence record is uncertain.
+    max_confidence: float = Field(50.0, ge=0, le=100)
+
+
 class LeadsPolicy(_Strict):
     max_candidates: int = Field(3, ge=1, le=10)
     half_life_days: float = Field(180.0, gt=0)
@@ -74,6 +86,7 @@ class LeadsPolicy(_Strict):
     workplace_kinds: tuple[str, ...] = ("employment",)
     workplace_last: bool = True
     sensitive_sites: SensitiveSitesPolicy = SensitiveSitesPolicy()
+    uncertain_identity: UncertainIdentityPolicy = UncertainIdentityPolicy()
 
     def reliability(self, source: str, kind: str) -> float:
         """Reliability of an address from ``source`` observed as ``kind`` (source overrides kind)."""
