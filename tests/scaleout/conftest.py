@@ -18,9 +18,10 @@ import pytest
 from casegraph.workspace import Workspace
 
 AS_OF = dt.date(2026, 11, 1)
-#: Small enough to keep the parity run short, large enough that training runs (>= 500
+#: The issue asks for "a few thousand" people; 2,000 keeps the parity run to a few minutes
+#: on two cores and is large enough that training runs (>= 500
 #: records) and that there are eligible persons, leads and departures to compare.
-PEOPLE = 600
+PEOPLE = 2000
 
 
 HERE = Path(__file__).parent
