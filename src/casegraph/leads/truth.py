@@ -48,6 +48,10 @@ class TruthReport:
     no_candidate: int = 0
     # safeguard flags on correct top candidates: (flagged, truly) counts
     flag_agreement: dict[str, Counter] = field(default_factory=dict)
+    # candidates of truly eligible leads whose evidence records are all another true person's
+    # (an address that is not this person's): how many, how many flagged `uncertain_identity`,
+    # how many still proposed above 50; and right candidates flagged anyway (the flag's cost)
+    identity: Counter = field(default_factory=Counter)
 
     @staticmethod
     def _pct(a: int, b: int) -> float | None:
@@ -72,6 +76,13 @@ class TruthReport:
             "flags_on_correct_top1": {k: {"flagged_and_true": c["tp"], "flagged_not_true": c["fp"],
                                           "missed": c["fn"]}
                                       for k, c in self.flag_agreement.items()},
+            "other_persons_address": {
+                "candidates": self.identity["cands"],
+                "other_persons": self.identity["wrong"],
+                "other_persons_flagged": self.identity["wrong_flagged"],
+                "other_persons_above_50": self.identity["wrong_high"],
+                "other_persons_top1_above_50": self.identity["wrong_top1_high"],
+                "own_flagged": self.identity["right_flagged"]},
         }
 
     def __rich__(self) -> Table:
@@ -99,6 +110,11 @@ class TruthReport:
         for k, c in self.flag_agreement.items():
             t.add_row(f"flag {k} on correct top candidates",
                       f"{c['tp']} right, {c['fp']} extra, {c['fn']} missed")
+        i = self.identity
+        t.add_row("candidates from another person's records only",
+                  f"{i['wrong']} of {i['cands']}: {i['wrong_flagged']} flagged "
+                  f"uncertain_identity, {i['wrong_high']} above 50 "
+                  f"({i['wrong_top1_high']} top); own flagged {i['right_flagged']}")
         return t
 
 
@@ -183,6 +199,16 @@ def check_against_truth(ws: Workspace, truth: str | Path, run_id: str | None = N
         if not cands:
             rep.no_candidate += 1
             continue
+        for rank, c in enumerate(cands):
+            ev = [owner.get(e["record_key"]) for e in c.get("evidence", [])]
+            wrong = bool(ev) and all(o is not None and o != t for o in ev)
+            flagged = "uncertain_identity" in c["flags"]
+            rep.identity["cands"] += 1
+            rep.identity["wrong"] += wrong
+            rep.identity["wrong_flagged"] += wrong and flagged
+            rep.identity["wrong_high"] += wrong and c["confidence"] > 50
+            rep.identity["wrong_top1_high"] += wrong and rank == 0 and c["confidence"] > 50
+            rep.identity["right_flagged"] += not wrong and flagged
         keys = [c["place_key"] for c in cands]
         hit = a is not None and keys[0] == a.building_key
         rep.top1 += hit
