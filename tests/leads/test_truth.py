@@ -51,3 +51,29 @@ def test_check_against_truth(ws, tmp_path):
     assert d["address_checked"] == 2 and d["address_top1_pct"] == 50.0
     assert d["address_observed_pct"] == 50.0
     assert d["eligible_recall_pct"] == 100.0
+
+
+def test_truth_counts_addresses_from_another_persons_records(ws, tmp_path):
+    other = {**loc("9 Other St", "77002", D(2026, 10, 1)), "link_probability": 0.5}
+    strong = {**loc("3 Wrong Ave", "77003", D(2026, 10, 1)), "source": "court"}
+    add_person(ws, "P-1", [ORDER, loc("1 Main St", "77002", D(2026, 9, 1)), other, strong])
+    run_scoring(ws, as_of=D(2026, 11, 1))
+    build_leads(ws)
+    tdir = tmp_path / "truth"
+    tdir.mkdir()
+    with (tdir / "records.csv").open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["source", "record_id", "person_id"])
+        w.writerows([["test", "P-1-0", "TP-1"], ["test", "P-1-1", "TP-1"],
+                     ["test", "P-1-2", "TX"], ["court", "P-1-3", "TX"]])
+    with (tdir / "persons.csv").open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["person_id", "eligible", "reason", "street_address", "locality", "region",
+                    "postcode"])
+        w.writerow(["TP-1", "true", "", "1 Main Street", "Houston", "TX", "77002"])
+    d = check_against_truth(ws, tdir / "persons.csv").as_dict()["other_persons_address"]
+    # 9 Other St: weakly linked -> flagged and capped; 3 Wrong Ave: certainly linked (a
+    # resolution error the leads cannot see) -> not flagged, above 50
+    assert d == {"candidates": 3, "other_persons": 2, "other_persons_flagged": 1,
+                 "other_persons_above_50": 1, "other_persons_top1_above_50": 1,
+                 "own_flagged": 0}
