@@ -218,11 +218,31 @@ def _write_persons(ws: Workspace, cfg: ResolveConfig, run_id: str, person_ids_sq
     con.execute("drop table if exists _resolve_pids")
 
 
+#: scored links between records of different persons at or above the review band, with
+#: both persons and kinds: read by ``identity_links`` and by the review queue (one join of
+#: every scored pair with ``person_records`` instead of two)
+_XLINKS = "_resolve_xlinks"
+
+
+def _cross_person_links(ws: Workspace, cfg: ResolveConfig) -> None:
+    """``_XLINKS``: scored pairs whose left record is in ``_resolve_scope``, between records
+    of different persons, at or above ``review_lower`` (model probability or the
+    probability after the identifier rules, whichever is higher)."""
+    ws.con.execute(f"""
+        create or replace temp table {_XLINKS} as
+        select p.l, p.r, p.model_p, p.p, p.mw, p.anum_conflict, p.given_veto,
+               a.person_id as pa, b.person_id as pb, a.kind as ka, b.kind as kb
+        from {PAIRS_TABLE} p
+        join person_records a on a.record_key = p.l
+        join person_records b on b.record_key = p.r
+        where a.person_id <> b.person_id and greatest(p.model_p, p.p) >= ?
+          and p.l in (select unique_id from _resolve_scope)""", [cfg.review_lower])
+
+
 def _write_identity_links(ws: Workspace, cfg: ResolveConfig, run_id: str) -> None:
-    """Refresh ``identity_links`` among the records in ``_resolve_scope``: scored links
-    between records of different persons at or above ``review_lower`` (model probability or
-    the probability after the identifier rules, whichever is higher). Which persons the two
-    records belong to is read at scoring time, so rows stay right when persons change."""
+    """Refresh ``identity_links`` among the records in ``_resolve_scope`` from ``_XLINKS``
+    (:func:`_cross_person_links`). Which persons the two records belong to is read at
+    scoring time, so rows stay right when persons change."""
     con = ws.con
     con.execute(LINKS_DDL)
     con.execute(f"""delete from {LINKS_TABLE} where
@@ -235,12 +255,7 @@ def _write_identity_links(ws: Workspace, cfg: ResolveConfig, run_id: str) -> Non
                     when p.given_veto then 'clearly different given names'
                     when p.p >= ? then 'refused by clustering'
                     else 'uncertain match' end, ?
-        from {PAIRS_TABLE} p
-        join person_records a on a.record_key = p.l
-        join person_records b on b.record_key = p.r
-        where a.person_id <> b.person_id and greatest(p.model_p, p.p) >= ?
-          and p.l in (select unique_id from _resolve_scope)""",
-                [cfg.link_threshold, run_id, cfg.review_lower])
+        from {_XLINKS} p""", [cfg.link_threshold, run_id])
 
 
 def _write_review(ws: Workspace, cfg: ResolveConfig, run_id: str, scope_sql: str,
@@ -259,19 +274,13 @@ def _write_review(ws: Workspace, cfg: ResolveConfig, run_id: str, scope_sql: str
     con.execute("""delete from identity_review where status = 'open' and
                    record_key_l in (select unique_id from _resolve_scope) and
                    record_key_r in (select unique_id from _resolve_scope)""")
+    _cross_person_links(ws, cfg)
     _write_identity_links(ws, cfg, run_id)
     rej = {pair_key(l, r): why for l, r, _p, why in rejected}
     legal = ", ".join(f"'{k}'" for k in LEGAL_KINDS)
     rival = ", ".join(f"'{k}'" for k in RIVAL_OWN_KINDS)
     rows = _fetch(ws, f"""
-        with c as (
-            select p.l, p.r, p.model_p, p.p, p.mw, p.anum_conflict, p.given_veto,
-                   a.person_id as pa, b.person_id as pb, a.kind as ka, b.kind as kb
-            from {PAIRS_TABLE} p
-            join person_records a on a.record_key = p.l
-            join person_records b on b.record_key = p.r
-            where a.person_id <> b.person_id and greatest(p.model_p, p.p) >= ?
-              and p.l in (select unique_id from _resolve_scope)),
+        with c as (select * from {_XLINKS}),
         ord as (select distinct person_id from person_records where kind = 'removal_order'),
         leg as (select record_key, a_number from current_records where kind in ({legal})
                 and (kind <> 'encounter'
@@ -314,7 +323,7 @@ def _write_review(ws: Workspace, cfg: ResolveConfig, run_id: str, scope_sql: str
         from ranked
         where decides is not null or rl = 1 or rr = 1
         order by decides is null, not (order_a or order_b), abs(model_p - ?) asc, l, r
-        """, [cfg.review_lower, cfg.link_threshold, cfg.link_threshold, cfg.link_threshold,
+        """, [cfg.link_threshold, cfg.link_threshold, cfg.link_threshold,
               cfg.link_threshold, cfg.link_threshold])
     contra = _fetch(ws, _contradictions_sql(
         "select distinct pr.person_id from person_records pr join _resolve_scope s "
@@ -357,4 +366,5 @@ def _write_review(ws: Workspace, cfg: ResolveConfig, run_id: str, scope_sql: str
         if len(out) >= cfg.max_review_items:
             break
     _insert_rows(ws, "identity_review", out)
+    con.execute(f"drop table if exists {_XLINKS}")
     con.execute("drop table if exists _resolve_scope")

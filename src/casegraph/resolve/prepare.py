@@ -133,18 +133,16 @@ def build_input(ws: Workspace, *, table: str = INPUT_TABLE, where: str = "true")
             b.dob, b.birth_year, b.birth_md, b.birth_month, b.birth_md_sorted, b.sex, b.nationality, b.birth_country,
             b.a_number, b.passport, b.fbi, b.national_id, b.phone, b.email,
             b.street_address, {house_number_sql('b.street_address')} as street_num,
-            b.postcode, b.locality
+            b.postcode, b.locality,
+            -- how many records carry this name (keys): blocking on a name alone is only
+            -- done for names rare enough for that to be linear in the data (and to mean
+            -- something). In the same statement: a second pass rewrote the wide table
+            count(*) over (partition by g.first_key, f.key) as name_n
         from _resolve_base b
         left join _resolve_name_keys g on g.norm = b.given_norm
         left join _resolve_name_keys f on f.norm = b.family_norm
         order by b.unique_id
     """)
-    # how many records carry this name (keys): blocking on a name alone is only done for
-    # names rare enough for that to be linear in the data (and to mean something)
-    con.execute(f"""
-        create or replace table {table} as
-        select t.*, count(*) over (partition by t.given_tk, t.family_key) as name_n
-        from {table} t order by t.unique_id""")
     con.execute("drop table if exists _resolve_base")
     con.execute("drop table if exists _resolve_name_keys")
     return con.execute(f"select count(*) from {table}").fetchall()[0][0]

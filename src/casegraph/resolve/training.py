@@ -40,9 +40,14 @@ def make_linker(ws: Workspace, table: str, model: SettingsCreator | dict[str, An
     return linker, sdf, db_api
 
 
-def train(linker: Linker, n_records: int, *, min_records: int = 500, seed: int = 42
-          ) -> TrainResult:
-    """Train on the workspace's own data, keeping the priors where data is too thin."""
+def train(linker: Linker, n_records: int, *, min_records: int = 500, seed: int = 42,
+          n_train: int | None = None) -> TrainResult:
+    """Train on the workspace's own data, keeping the priors where data is too thin.
+
+    ``n_records`` is the workspace's size, ``n_train`` the training table's (a sample of
+    the workspace, or all of it when ``None``): see :func:`_estimate_u` for which budget of
+    random pairs each comparison gets.
+    """
     res = TrainResult(trained=False)
     if n_records < min_records:
         res.notes.append(f"{n_records} records < {min_records}: prior weights used")
@@ -54,8 +59,7 @@ def train(linker: Linker, n_records: int, *, min_records: int = 500, seed: int =
     except Exception as e:  # noqa: BLE001 - too little data: keep the prior
         res.notes.append(f"prior kept: {type(e).__name__}: {e}")
     try:
-        max_pairs = min(5e6, max(1e5, n_records * 5.0))
-        linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
+        _estimate_u(linker, n_records, n_train if n_train is not None else n_records, seed)
     except Exception as e:  # noqa: BLE001
         res.notes.append(f"u priors kept: {type(e).__name__}: {e}")
         return res
@@ -84,6 +88,48 @@ def train(linker: Linker, n_records: int, *, min_records: int = 500, seed: int =
         _decontaminate_u(linker)
     _sanitise(linker)
     return res
+
+
+#: Comparisons whose u is estimated on the training sample's budget of random pairs rather
+#: than the workspace's. Their informative levels are common among random pairs (u of 5e-4
+#: to 6e-3 at 1M records: hundreds of pairs in a 1.5M-pair sample) and their only rare
+#: levels (given/family swapped) are seen in no feasible sample (0 of 5M pairs; their prior
+#: stands). But those levels are never counted 100 times, so Splink's early stop never
+#: fires and these two costly comparisons ran the full 5M pairs: 77% of u-sampling at 1M
+#: (docs/bench-resolve-speed.md). The identifier and date comparisons keep the
+#: workspace's budget: their levels are rare (same A-number: u ~ 8e-6, ~40 pairs in 5M)
+#: and their estimates were what a smaller budget cost.
+SAMPLE_BUDGET_COMPARISONS: tuple[str, ...] = ("given_name", "family_name")
+
+
+def _u_budget(n: int) -> float:
+    """Random pairs to sample for u for ``n`` records (5 per record, 100k to 5M)."""
+    return min(5e6, max(1e5, n * 5.0))
+
+
+def _estimate_u(linker: Linker, n_records: int, n_train: int, seed: int) -> None:
+    """u by random sampling: the workspace's budget of pairs, except for
+    :data:`SAMPLE_BUDGET_COMPARISONS`, which get the training sample's.
+
+    Splink samples records by a hash of their id and the seed, so the comparisons on the
+    workspace's budget see exactly the pairs (and get exactly the u) they got when every
+    comparison shared that budget.
+    """
+    full, small = _u_budget(n_records), _u_budget(n_train)
+    settings = linker._settings_obj
+    comps = list(settings.comparisons)
+    named = [c for c in comps if c.output_column_name in SAMPLE_BUDGET_COMPARISONS]
+    if small >= full or not named:
+        linker.training.estimate_u_using_random_sampling(max_pairs=full, seed=seed)
+        return
+    rest = [c for c in comps if c.output_column_name not in SAMPLE_BUDGET_COMPARISONS]
+    try:
+        for subset, budget in ((rest, full), (named, small)):
+            if subset:
+                settings.comparisons = subset
+                linker.training.estimate_u_using_random_sampling(max_pairs=budget, seed=seed)
+    finally:
+        settings.comparisons = comps
 
 
 def _count_pairs(linker: Linker, cols: tuple[str, ...]) -> int:
