@@ -5,6 +5,7 @@ Usage:
                                                 [--synth DIR ...]
     python benchmarks/bench_resolve.py blocking --synth DIR
     python benchmarks/bench_resolve.py misses --synth DIR
+    python benchmarks/bench_resolve.py merges --synth DIR [--show N]
     python benchmarks/bench_resolve.py speed --synth DIR [--synth DIR ...]
 
 ``--synth DIR`` is the output of ``casegraph synth --people N --out DIR`` ingested into
@@ -12,6 +13,10 @@ Usage:
 ``misses`` breaks the records left outside their person's main cluster down by source,
 by the fields they carry, by the best scored link to that cluster (or no candidate pair at
 all), and by which non-name field they share with any record of their person.
+``merges`` is the other side: for every record placed in a cluster whose majority is
+another person, the link that carried it there (its strongest scored pair to a record of
+that person), broken down by what the two records share, by the comparison levels of that
+link, by its match weight, and whether a hard rule (A-number must-link) forced it.
 Each run works on a copy of the workspace. Results go to stdout; docs/bench-resolve.md
 records them with the machine and date.
 """
@@ -197,6 +202,143 @@ def misses(synth: Path) -> None:
     ws.close()
 
 
+def _levels(linker: Any) -> dict[str, dict[int, str]]:
+    """Comparison name -> gamma value -> level label, from a linker's settings."""
+    out: dict[str, dict[int, str]] = {}
+    for c in linker._settings_obj.comparisons:
+        out[c.output_column_name] = {lv.comparison_vector_value: lv.label_for_charts
+                                     for lv in c.comparison_levels}
+    return out
+
+
+def _score_pairs(ws: Workspace, pairs: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """Score given pairs with the run's model, keeping gamma and Bayes-factor columns."""
+    from splink import DuckDBAPI, Linker
+
+    from casegraph.resolve import model as rmodel
+    from casegraph.resolve.prepare import INPUT_TABLE
+
+    settings = json.loads(Path(pipeline.latest_model_path(ws)).read_text(encoding="utf-8"))
+    settings["retain_intermediate_calculation_columns"] = True
+    settings["retain_matching_columns"] = True
+    api = DuckDBAPI(connection=ws.con)
+    linker = Linker(api.register(INPUT_TABLE), settings, log_level=None)
+    for c in rmodel.TF_COLUMNS:
+        linker.table_management.compute_tf_table(c)
+    rows = [(i, k) for i, (a, b) in enumerate(pairs) for k in (a, b)]
+    import pandas as pd
+
+    ws.con.register("_merge_pairs_df", pd.DataFrame(rows, columns=["grp", "k"]))
+    ws.con.execute(f"""create or replace table _merge_pairs as
+        select i.* replace (i.unique_id || '#' || d.grp as unique_id), d.grp as _grp
+               from _merge_pairs_df d join {INPUT_TABLE} i on i.unique_id = d.k""")
+    ws.con.unregister("_merge_pairs_df")
+    preds = linker.inference.predict_within(
+        api.register("_merge_pairs"), blocking_rules_to_generate_predictions=["l._grp = r._grp"],
+        warning_mode="never")
+    recs = preds.as_record_list()
+    preds.drop_table_from_database_and_remove_from_cache()
+    levels = _levels(linker)
+    for rec in recs:
+        rec["_levels"] = {name: labels.get(rec.get(f"gamma_{name}"), "?")
+                          for name, labels in levels.items()}
+    return recs
+
+
+def merges(synth: Path, show: int = 15) -> None:
+    """Which false merges happen and what carried them (see the module docstring)."""
+    from collections import Counter, defaultdict
+
+    from casegraph.resolve.prepare import INPUT_TABLE
+
+    truth = _truth_csv(synth / "truth" / "records.csv")
+    ws = Workspace(_copy_ws(synth / "ws"))
+    pipeline.KEEP_PAIRS = True
+    rep = pipeline.resolve_workspace(ws, full=True, progress=False)
+    pred = predicted_from_workspace(ws)
+    print(_row(synth.name, "casegraph", score_clusters(pred, truth), 0.0,
+               f"persons {rep.persons:,}"))
+    fields = ("given_norm", "family_norm", "dob", "a_number", "passport", "fbi",
+              "national_id", "phone", "email", "street_address", "postcode", "locality",
+              "nationality", "sex")
+    inp = {r[0]: dict(zip(("source", *fields), r[1:], strict=True)) for r in ws.con.execute(
+        f"select unique_id, source, {', '.join(fields)} from {INPUT_TABLE}").fetchall()}
+    pairs = {(l, r): (p, mw, must) for l, r, p, mw, must in ws.con.execute(
+        f"select l, r, p, mw, must from {pipeline.PAIRS_TABLE}").fetchall()}
+    adj: dict[str, list[str]] = defaultdict(list)
+    for l, r in pairs:
+        adj[l].append(r)
+        adj[r].append(l)
+    by_cluster: dict[str, list[str]] = defaultdict(list)
+    for k, c in pred.items():
+        if k in truth and k in inp:
+            by_cluster[c].append(k)
+    wrong: list[tuple[str, tuple[str, str] | None]] = []  # (record, carrying pair)
+    n_clusters = 0
+    for ks in by_cluster.values():
+        persons = Counter(truth[k] for k in ks)
+        if len(persons) < 2:
+            continue
+        n_clusters += 1
+        major = persons.most_common(1)[0][0]
+        for k in ks:
+            if truth[k] == major:
+                continue
+            best, carry = -1.0, None
+            for m in adj[k]:
+                if pred.get(m) == pred[k] and truth.get(m) != truth[k]:
+                    key = (min(k, m), max(k, m))
+                    if pairs[key][0] > best:
+                        best, carry = pairs[key][0], key
+            wrong.append((k, carry))
+    print(f"\n{len(wrong):,} records of {n_clusters:,} clusters placed with another person "
+          f"(of {len(pred):,} records)")
+    carried = sorted({c for _k, c in wrong if c is not None})
+    scored = {}
+    for rec in _score_pairs(ws, carried) if carried else []:
+        a, b = (rec[f"unique_id_{s}"].rsplit("#", 1)[0] for s in ("l", "r"))
+        scored[(min(a, b), max(a, b))] = rec
+    by_src, by_shared, by_weight, by_level = Counter(), Counter(), Counter(), Counter()
+    by_combo = Counter()
+    no_link = 0
+    for k, c in wrong:
+        by_src[inp[k]["source"]] += 1
+        if c is None:
+            no_link += 1
+            continue
+        a, b = inp[c[0]], inp[c[1]]
+        shared = [f for f in fields if a[f] is not None and a[f] == b[f]]
+        by_shared["+".join(shared) or "nothing exactly"] += 1
+        _p, mw, must = pairs[c]
+        by_weight["A-number must-link" if must else
+                  f"{int(mw // 5 * 5)}..{int(mw // 5 * 5) + 5} bits"] += 1
+        rec = scored.get(c)
+        if rec is not None:
+            for name, lab in rec["_levels"].items():
+                if lab not in ("missing", "different"):
+                    by_level[f"{name}: {lab}"] += 1
+            by_combo[" / ".join(f"{n}={lab}" for n, lab in rec["_levels"].items()
+                                if lab != "missing")] += 1
+    print(f"{no_link:,} joined only through records of their own person (no direct link)")
+    for title, cnt in (("source of the wrongly placed record", by_src),
+                       ("fields equal on the carrying link", by_shared),
+                       ("match weight of the carrying link", by_weight),
+                       ("comparison levels of the carrying link", by_level),
+                       ("level combination of the carrying link", by_combo)):
+        print(f"\n| {title} | records |\n|---|---|")
+        for key, n in cnt.most_common(show if title != "comparison levels of the carrying link"
+                                      else 40):
+            print(f"| {key} | {n:,} |")
+    print("\nexamples (record | carrying partner | p | weight)")
+    for k, c in wrong[:show]:
+        if c is None:
+            continue
+        o = c[1] if c[0] == k else c[0]
+        fmt = lambda x: " ".join(str(inp[x][f]) for f in fields if inp[x][f] is not None)
+        print(f"- {k}: {fmt(k)}\n  {o}: {fmt(o)}\n  p={pairs[c][0]:.4f} mw={pairs[c][1]:.1f}")
+    ws.close()
+
+
 def speed_one(synth: Path) -> dict[str, Any]:
     import logging
 
@@ -237,9 +379,11 @@ def speed(synth: list[Path]) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("what", choices=["accuracy", "blocking", "misses", "speed", "speed-one"])
+    ap.add_argument("what", choices=["accuracy", "blocking", "misses", "merges", "speed",
+                                     "speed-one"])
     ap.add_argument("--febrl", default="febrl1,febrl2,febrl3,febrl4")
     ap.add_argument("--synth", action="append", type=Path, default=[])
+    ap.add_argument("--show", type=int, default=15, help="merges: rows per table / examples")
     a = ap.parse_args()
     if a.what == "accuracy":
         accuracy([f for f in a.febrl.split(",") if f], a.synth)
@@ -247,6 +391,8 @@ def main() -> None:
         blocking(a.synth[0])
     elif a.what == "misses":
         misses(a.synth[0])
+    elif a.what == "merges":
+        merges(a.synth[0], a.show)
     elif a.what == "speed":
         speed(a.synth)
     else:
