@@ -57,13 +57,19 @@ def load_rivals(ws: Workspace, run_id: str, min_probability: float) -> Rivals:
         where dec.d is distinct from 'different'"""
     rows = ws.con.execute(f"""
         with l as ({links})
-        select pr.person_id, pr.record_key, max(l.p) as p, arg_max(q.person_id, l.p) as rival
-        from (select * from l {settled}) l
-        join person_records pr on pr.record_key = l.k
-        join person_records q on q.record_key = l.o and q.person_id <> pr.person_id
-        join eligibility e on e.person_id = pr.person_id and e.run_id = ? and e.eligible
-        where l.p >= ?
-        group by 1, 2""", [run_id, min_probability]).fetchall()
+        , ranked as (
+            select pr.person_id, pr.record_key, l.p, q.person_id as rival,
+                   -- ties between rivals broken on the rival's record key: person ids are
+                   -- names given per run (and per engine), record keys are the data's own
+                   row_number() over (partition by pr.person_id, pr.record_key
+                                      order by l.p desc, l.o) as n
+            from (select * from l {settled}) l
+            join person_records pr on pr.record_key = l.k
+            join person_records q on q.record_key = l.o and q.person_id <> pr.person_id
+            join eligibility e on e.person_id = pr.person_id and e.run_id = ? and e.eligible
+            where l.p >= ?)
+        select person_id, record_key, p, rival from ranked where n = 1""",
+        [run_id, min_probability]).fetchall()
     out: Rivals = defaultdict(dict)
     for pid, key, p, rival in rows:
         out[pid][key] = (float(p), rival)
