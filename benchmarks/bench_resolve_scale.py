@@ -8,7 +8,8 @@ Each ``DIR`` is ``casegraph synth --people N --out DIR`` ingested into ``DIR/ws`
 14k / 42k / 139k people give the 100k / 300k / 1M points of the scale curve. Each size runs
 in its own process on a copy of the workspace (peak RSS is per size): a full run from
 ``current_records`` to ``persons``, then (unless ``--no-incremental``) an incremental run
-after 1% of the records get a new batch version. Prints one JSON line per size; the
+after 1% of the records get a new batch version. Prints one JSON line per size (wall and
+CPU seconds, in total and per phase); the
 figures are recorded in docs/bench-resolve-speed.md with the date and the machine's load.
 """
 
@@ -25,6 +26,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +41,30 @@ def _truth(path: Path) -> dict[str, str]:
         return {f"{r['source']}:{r['record_id']}": r["person_id"] for r in csv.DictReader(fh)}
 
 
+def _cpu() -> float:
+    """CPU seconds of this process (all DuckDB threads) and its finished children (the
+    clustering's forked workers): on a shared machine wall time moves with the load, CPU
+    time much less."""
+    s, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
+
+
+def _time_phases_cpu(cpu: dict[str, float]) -> None:
+    """Record each resolve phase's CPU seconds in ``cpu`` (wraps ``pipeline._Phases.phase``)."""
+    orig = pipeline._Phases.phase
+
+    @contextmanager
+    def phase(self: Any, name: str) -> Iterator[None]:
+        c = _cpu()
+        try:
+            with orig(self, name):
+                yield
+        finally:
+            cpu[name] = round(_cpu() - c, 1)
+
+    pipeline._Phases.phase = phase  # type: ignore[method-assign]
+
+
 def one(synth: Path, train_sample: int | None, incremental: bool) -> dict[str, Any]:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
     logging.getLogger("casegraph.resolve").setLevel(logging.INFO)
@@ -49,12 +76,15 @@ def one(synth: Path, train_sample: int | None, incremental: bool) -> dict[str, A
         sec["train_sample_records"] = train_sample
         ws.set_section("resolve", sec)
     load0 = os.getloadavg()[0]
-    t = time.perf_counter()
+    phases_cpu: dict[str, float] = {}
+    _time_phases_cpu(phases_cpu)
+    t, c = time.perf_counter(), _cpu()
     rep = pipeline.resolve_workspace(ws, full=True, progress=False)
-    el = time.perf_counter() - t
+    el, cpu = time.perf_counter() - t, _cpu() - c
     out: dict[str, Any] = {
         "dataset": synth.name, "records": rep.records, "persons": rep.persons,
-        "seconds": round(el, 1), "phases": rep.timings, "pairs": rep.pairs_scored,
+        "seconds": round(el, 1), "cpu_seconds": round(cpu, 1), "phases": rep.timings,
+        "phases_cpu": dict(phases_cpu), "pairs": rep.pairs_scored,
         "peak_rss_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2),
         "load_before": round(load0, 1), "load_after": round(os.getloadavg()[0], 1),
         "notes": rep.notes}

@@ -188,9 +188,9 @@ def _cluster_pairs(ws: Workspace, cfg: ResolveConfig, nodes_sql: str,
     """
     demoted = apply_one_to_one(ws, cfg, pairs_table)
     st = cluster_records(ws, cfg, nodes_sql, pairs_table)
-    clusters: dict[int, list[str]] = defaultdict(list)
-    for k, c in _fetch(ws, f"select unique_id, cluster from {CLUSTERS_TABLE}"):
-        clusters[c].append(k)
+    # grouped in SQL: a Python loop over every record's row took 3.6 s at 1M records (load 7)
+    clusters: dict[int, list[str]] = dict(_fetch(  # type: ignore[arg-type]
+        ws, f"select cluster, list(unique_id) from {CLUSTERS_TABLE} group by cluster"))
     return clusters, st.rejected + demoted
 
 
@@ -446,7 +446,9 @@ def _run_full(ws: Workspace, cfg: ResolveConfig, run_id: str, n: int, ph: _Phase
                 lambda preds: pairs_select_sql(cfg, preds, join_input=True))
     with ph.phase("cluster"):
         clusters, rejected = _cluster_pairs(ws, cfg, f"select unique_id from {INPUT_TABLE}")
-        changed_recs = _changed_records(ws)
+        # assign_ids reads the changed records only for clusters keeping an old id: none on
+        # a first run (saves fetching every record key into a set)
+        changed_recs = _changed_records(ws) if old_person_of else set()
         asg = assign_ids(clusters, old_person_of, _next_person_number(ws), changed_recs)
     with ph.phase("write"):
         all_sql = f"select unique_id from {INPUT_TABLE}"
