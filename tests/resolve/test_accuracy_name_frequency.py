@@ -1,4 +1,5 @@
-"""Term-frequency adjustment of names is floored: a name rare *in this workspace* is not
+"""Evidence that looks stronger than it is: a name rare *in this workspace* (its term
+frequency is floored), a 1 January birth date (a placeholder). A name rare in the workspace is not
 proof of identity.
 
 A name seen once or twice among a workspace's records (a family name typed into the
@@ -67,3 +68,21 @@ def test_a_name_unique_in_a_big_workspace_weighs_no_more_than_the_floor(
     # 2 of 2,502 records carry the name: below the floor, so the floor decides the weight
     assert 2 / 2502 < rmodel.NAME_TF_FLOOR
     assert abs(w - cap) < 1e-6
+
+
+# ---- birth date: 1 January stands in for an unknown date --------------------------------
+
+def test_same_jan_1_birth_date_is_not_an_exact_date(ws: Workspace) -> None:
+    from tests.resolve.test_accuracy_levels import levels, rec
+
+    lv = levels(ws, rec("employer", "W1", full_name="Linh Le", birth_date="1985-01-01"),
+                rec("border", "B1", full_name="Linh Thanh Le", birth_date="1985-01-01"))
+    assert lv["birth_date"] == "exact, but a Jan-1 placeholder"
+
+
+def test_a_real_exact_date_stays_exact(ws: Workspace) -> None:
+    from tests.resolve.test_accuracy_levels import levels, rec
+
+    lv = levels(ws, rec("employer", "W1", full_name="Linh Le", birth_date="1985-01-02"),
+                rec("border", "B1", full_name="Linh Le", birth_date="1985-01-02"))
+    assert lv["birth_date"] == "exact"

@@ -147,10 +147,16 @@ def birth_date_comparison() -> dict[str, Any]:
     jan1 = "(month({x}) = 1 AND day({x}) = 1)"
     return {
         "output_column_name": "birth_date",
-        "comparison_description": "birth date: exact, day/month swapped, one-character typo, "
+        "comparison_description": "birth date: exact (Jan-1 placeholder apart), day/month "
+                                  "swapped, one-character typo, "
                                   "year off by one, Jan-1 placeholder, within a year",
         "comparison_levels": [
             _null("dob"),
+            # 1 January stands in for an unknown day and month (many migrants' documents
+            # carry it): two records "born" on the same 1 January agree on the year only,
+            # so this agreement has its own (trained) weight, below a real exact date
+            _lvl(f"{d[0]} = {d[1]} AND {jan1.format(x=d[0])}",
+                 "exact, but a Jan-1 placeholder", 0.02, 0.0003),
             _lvl(f"{d[0]} = {d[1]}", "exact", 0.85, 0.0003),
             _lvl(f"year({d[0]}) = year({d[1]}) AND month({d[0]}) = day({d[1]}) AND "
                  f"day({d[0]}) = month({d[1]})", "day and month swapped", 0.02, 0.00001),
