@@ -152,12 +152,8 @@ def blocking(synth: Path) -> None:
           f"pairs scored {len(scored):,} ({len(scored) / n:.1f} per record)")
 
 
-def misses(synth: Path) -> None:
-    """Why records end up outside their person's main cluster (see the module docstring)."""
-    from collections import Counter, defaultdict
-
-    from casegraph.resolve.prepare import INPUT_TABLE
-
+def _resolved_copy(synth: Path) -> tuple[dict[str, str], Workspace, dict[str, str]]:
+    """A full resolve (pairs kept) of a copy of ``synth``'s workspace, its score printed."""
     truth = _truth_csv(synth / "truth" / "records.csv")
     ws = Workspace(_copy_ws(synth / "ws"))
     pipeline.KEEP_PAIRS = True
@@ -165,6 +161,16 @@ def misses(synth: Path) -> None:
     pred = predicted_from_workspace(ws)
     print(_row(synth.name, "casegraph", score_clusters(pred, truth), 0.0,
                f"persons {rep.persons:,}"))
+    return truth, ws, pred
+
+
+def misses(synth: Path) -> None:
+    """Why records end up outside their person's main cluster (see the module docstring)."""
+    from collections import Counter, defaultdict
+
+    from casegraph.resolve.prepare import INPUT_TABLE
+
+    truth, ws, pred = _resolved_copy(synth)
     fields = ("dob", "a_number", "passport", "fbi", "national_id", "phone", "email",
               "street_address", "postcode")
     inp = {r[0]: r[1:] for r in ws.con.execute(
@@ -251,13 +257,7 @@ def merges(synth: Path, show: int = 15) -> None:
 
     from casegraph.resolve.prepare import INPUT_TABLE
 
-    truth = _truth_csv(synth / "truth" / "records.csv")
-    ws = Workspace(_copy_ws(synth / "ws"))
-    pipeline.KEEP_PAIRS = True
-    rep = pipeline.resolve_workspace(ws, full=True, progress=False)
-    pred = predicted_from_workspace(ws)
-    print(_row(synth.name, "casegraph", score_clusters(pred, truth), 0.0,
-               f"persons {rep.persons:,}"))
+    truth, ws, pred = _resolved_copy(synth)
     fields = ("given_norm", "family_norm", "dob", "a_number", "passport", "fbi",
               "national_id", "phone", "email", "street_address", "postcode", "locality",
               "nationality", "sex")
