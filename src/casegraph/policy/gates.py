@@ -161,7 +161,7 @@ def _pending(current: Fact | None, new: Fact, sure: bool, cv: CaseView) -> Fact 
 
 def _settle_filing(o: OrderState, attr: str, e: Fact, sure: bool, res: str,
                    fall: Callable[[], None]) -> None:
-    """A decision on a pending motion or petition (``attr``) with outcome ``res``.
+    """A decision on a pending appeal, motion or petition (``attr``) with outcome ``res``.
 
     Only a certain decision clears the pending filing; an uncertain one can only make the
     order fall (block) or be recorded as doubtful (review), never enable.
@@ -232,21 +232,9 @@ def case_view(person: PersonFacts, as_of: dt.date, config: GatesPolicy) -> CaseV
                 o.appeal_pending = _pending(o.appeal_pending, e, sure, cv)
             elif t == "appeal_decided":
                 res = _outcome(e, config)
-                if res == "unknown":
-                    o.unknown_outcomes.append(e)
-                    if sure:
-                        o.appeal_pending = None
-                elif not sure:
-                    if res == "falls":
-                        fall()
-                    else:
-                        o.doubtful_decisions.append(e)
-                else:
-                    o.appeal_pending = None
-                    if res == "stands":
-                        o.appeal_decided = e
-                    else:
-                        fall()
+                _settle_filing(o, "appeal_pending", e, sure, res, fall)
+                if sure and res == "stands":
+                    o.appeal_decided = e  # the order became final on this date
             elif t == "motion_to_reopen_filed":
                 o.motion_pending = _pending(o.motion_pending, e, sure, cv)
             elif t == "motion_decided":
