@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from casegraph.resolve.outputs import anum_conflict_sql as _anum_conflict  # one rule for both
 from casegraph.workspace import Workspace
 
 #: Record kinds the gates and the priority score read.
@@ -131,14 +132,6 @@ IDENTITY_LINK_PROBABILITY = 0.5
 #: valid A-number conflicts with all of the person's is two signals of a different person
 #: (issue 3's identifier rule) and the record is not pulled in.
 IDENTITY_LINK_STRONG = 0.9
-
-
-def _anum_conflict(rec: str, pan: str) -> str:
-    """SQL: record ``rec`` carries an A-number more than one edit or transposition from
-    every A-number on the person's own records (``pan.an``; false when either has none)."""
-    return (f"({rec}.a_number is not null and {pan}.an is not null and "
-            f"len(list_filter({pan}.an, lambda x: damerau_levenshtein(x, {rec}.a_number) <= 1))"
-            f" = 0)")
 
 
 #: Probability of a case-number link that resolution contradicts (the event is resolved to

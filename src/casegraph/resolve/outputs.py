@@ -53,9 +53,10 @@ DECIDES = "decides eligibility"
 WOULD_DECIDE = "would decide eligibility"
 
 
-def _anum_conflict(rec: str, pan: str) -> str:
+def anum_conflict_sql(rec: str, pan: str) -> str:
     """SQL: record ``rec`` carries an A-number more than one edit or transposition from
-    every A-number of a person (``pan.an``). Same rule as ``policy.facts._anum_conflict``."""
+    every A-number of a person (``pan.an``; false when either has none). The gates
+    (``policy.facts``) use the same rule."""
     return (f"({rec}.a_number is not null and {pan}.an is not null and "
             f"len(list_filter({pan}.an, lambda x: damerau_levenshtein(x, {rec}.a_number) <= 1))"
             f" = 0)")
@@ -296,9 +297,9 @@ def _write_review(ws: Workspace, cfg: ResolveConfig, run_id: str, scope_sql: str
                    -- a band link to a record whose A-number conflicts with all of the
                    -- person's is a different person: no legal doubt (as in policy.facts)
                    la.record_key is not null and not (greatest(c.model_p, c.p) < ? and
-                       coalesce({_anum_conflict("la", "pb_")}, false)) as legal_a,
+                       coalesce({anum_conflict_sql("la", "pb_")}, false)) as legal_a,
                    lb.record_key is not null and not (greatest(c.model_p, c.p) < ? and
-                       coalesce({_anum_conflict("lb", "pa_")}, false)) as legal_b
+                       coalesce({anum_conflict_sql("lb", "pa_")}, false)) as legal_b
             from c
             left join ord oa on oa.person_id = c.pa left join ord ob on ob.person_id = c.pb
             left join leg la on la.record_key = c.l left join leg lb on lb.record_key = c.r
