@@ -58,80 +58,173 @@ def _q(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
-def cluster_records(ws: Workspace, cfg: ResolveConfig, nodes_sql: str, pairs_table: str
-                    ) -> ComponentStats:
-    """Cluster the records of ``nodes_sql`` (a query with a ``unique_id`` column) into
-    ``_resolve_clusters`` (unique_id, cluster, best_link), using the scored pairs of
-    ``pairs_table`` (l, r, p, mw, must) and the latest human decisions."""
-    con = ws.con
-    st = ComponentStats()
-    con.execute(f"""create or replace temp table _rc_nodes as
-        select unique_id as k, (row_number() over (order by unique_id) - 1)::bigint as i
-        from ({nodes_sql}) t""")
-    st.records = int(con.execute("select count(*) from _rc_nodes").fetchall()[0][0])
-    # latest human decision per pair, among the records in scope
-    con.execute("""create or replace temp table _rc_dec as
-        select a.i l, b.i r, d.decision = 'same' as same from (
+# ---- the SQL of each step -------------------------------------------------------------------
+# One definition per step, over table names given by the caller: the embedded engine runs it
+# on DuckDB temp tables, the Spark engine (casegraph.scaleout.cluster) transpiles the same text
+# and runs it on lake tables. Written in DuckDB SQL that sqlglot carries to Spark (no tuple
+# IN, no named parameters).
+
+def nodes_sql(nodes_sql: str) -> str:
+    """(k, i): the records of ``nodes_sql`` (a query of ``unique_id``) numbered in key order."""
+    return f"""select unique_id as k, (row_number() over (order by unique_id) - 1)::bigint as i
+        from ({nodes_sql}) t"""
+
+
+def decisions_sql(nodes: str, decisions: str = "identity_decisions") -> str:
+    """(l, r, same): the latest human decision per pair, among the records of ``nodes``."""
+    return f"""select a.i l, b.i r, d.decision = 'same' as same from (
             select l, r, arg_max(decision, decided_at) decision from (
                 select least(record_key_l, record_key_r) l, greatest(record_key_l, record_key_r) r,
-                       decision, decided_at from identity_decisions) group by l, r) d
-        join _rc_nodes a on a.k = d.l join _rc_nodes b on b.k = d.r""")
-    con.execute(f"""create or replace temp table _rc_pairs as
-        select a.i l, b.i r, p.p, p.mw, p.must
-        from {pairs_table} p join _rc_nodes a on a.k = p.l join _rc_nodes b on b.k = p.r""")
-    # links: followed pairs (not refused by a human) and human "same" decisions
-    con.execute("""create or replace temp table _rc_links as
-        select l, r from _rc_pairs where (p >= $thr or must)
-            and (l, r) not in (select (l, r) from _rc_dec where not same)
-        union select l, r from _rc_dec where same""", {"thr": cfg.link_threshold})
-    _components(ws, st)
-    # a component is settled when no search could split it (see the module docstring)
+                       decision, decided_at from {decisions}) group by l, r) d
+        join {nodes} a on a.k = d.l join {nodes} b on b.k = d.r"""
+
+
+def int_pairs_sql(pairs_table: str, nodes: str) -> str:
+    """(l, r, p, mw, must): the scored pairs between records of ``nodes``, by record number."""
+    return f"""select a.i l, b.i r, p.p, p.mw, p.must
+        from {pairs_table} p join {nodes} a on a.k = p.l join {nodes} b on b.k = p.r"""
+
+
+def links_sql(cfg: ResolveConfig, pairs: str, dec: str) -> str:
+    """(l, r): followed pairs (at the threshold or must-links, not refused by a human) and
+    human "same" decisions: the edges of the candidate components."""
+    thr = f"{float(cfg.link_threshold)!r}::double"
+    return f"""select p.l, p.r from {pairs} p where (p.p >= {thr} or p.must)
+            and not exists (select 1 from {dec} d where d.l = p.l and d.r = p.r and not d.same)
+        union select l, r from {dec} where same"""
+
+
+def propagate_sql(lab: str, links: str) -> str:
+    """(i, c): one pass of min-label propagation: each record takes the smallest label of
+    itself and of both ends of its links. (The embedded engine runs this step in numpy.)"""
+    return f"""with m as (
+            select least(a.c, b.c) c, k.l, k.r from {links} k
+            join {lab} a on a.i = k.l join {lab} b on b.i = k.r),
+        cand as (select i, c from {lab} union all select l, c from m union all select r, c from m)
+        select i, min(c) c from cand group by i"""
+
+
+def jump_sql(lab: str) -> str:
+    """(i, c): one pointer jump: each record takes its label's label."""
+    return f"select a.i, b.c from {lab} a join {lab} b on b.i = a.c"
+
+
+def components_sql(cfg: ResolveConfig, lab: str, pairs: str, nodes: str, dec: str,
+                   input_table: str = INPUT_TABLE) -> str:
+    """(c, n, settled): each component of two or more records and whether it is settled,
+    i.e. no search could split it (see the module docstring)."""
     floor = max(cfg.min_density, cfg.veto_below)
     excl = ", ".join(_q(s) for s in cfg.unique_sources) or "null"
-    con.execute(f"""create or replace temp table _rc_comp as
-        with sz as (select c, count(*) n from _rc_lab group by c having count(*) > 1),
+    return f"""with sz as (select c, count(*) n from {lab} group by c having count(*) > 1),
         inner_min as (
-            select a.c, min(p.p) minp from _rc_pairs p join _rc_lab a on a.i = p.l
-            join _rc_lab b on b.i = p.r where a.c = b.c group by a.c),
+            select a.c, min(p.p) minp from {pairs} p join {lab} a on a.i = p.l
+            join {lab} b on b.i = p.r where a.c = b.c group by a.c),
         anum as (
-            select distinct l.c, i.a_number a from _rc_lab l join _rc_nodes n on n.i = l.i
-            join {INPUT_TABLE} i on i.unique_id = n.k where i.a_number is not null),
+            select distinct l.c, i.a_number a from {lab} l join {nodes} n on n.i = l.i
+            join {input_table} i on i.unique_id = n.k where i.a_number is not null),
         anum_conflict as (
             select distinct x.c from anum x join anum y on x.c = y.c and x.a < y.a
             where damerau_levenshtein(x.a, y.a) > 1),
         dup_source as (
-            select distinct l.c from _rc_lab l join _rc_nodes n on n.i = l.i
-            join {INPUT_TABLE} i on i.unique_id = n.k where i.source in ({excl})
+            select distinct l.c from {lab} l join {nodes} n on n.i = l.i
+            join {input_table} i on i.unique_id = n.k where i.source in ({excl})
             group by l.c, i.source having count(*) > 1),
         decided as (
-            select distinct l.c from _rc_lab l
-            where l.i in (select l from _rc_dec union select r from _rc_dec))
+            select distinct l.c from {lab} l
+            where l.i in (select l from {dec} union select r from {dec}))
         select sz.c, sz.n,
             coalesce(m.minp >= {floor}, false)
             and sz.c not in (select c from anum_conflict)
             and sz.c not in (select c from dup_source)
             and sz.c not in (select c from decided) as settled
-        from sz left join inner_min m on m.c = sz.c""")
-    rows = con.execute("select count(*), count(*) filter (where settled), "
-                       "coalesce(sum(n) filter (where not settled), 0) from _rc_comp").fetchall()
-    st.components, st.settled_in_sql, st.searched_records = (int(x) for x in rows[0])
-    st.searched = st.components - st.settled_in_sql
-    # the cluster of each record: its component's label unless the component is searched
-    con.execute("create or replace temp table _rc_cluster as select i, c from _rc_lab")
-    if st.searched:
-        _search(ws, cfg, st)
-    con.execute(f"""create or replace temp table {CLUSTERS_TABLE} as
-        with same_cluster as (
-            select p.l, p.r, p.p from _rc_pairs p join _rc_cluster a on a.i = p.l
-            join _rc_cluster b on b.i = p.r where a.c = b.c
+        from sz left join inner_min m on m.c = sz.c"""
+
+
+def component_counts_sql(comp: str) -> str:
+    """(components, settled, records in unsettled components)."""
+    return f"""select count(*), count(*) filter (where settled),
+        coalesce(sum(n) filter (where not settled), 0) from {comp}"""
+
+
+def search_members_sql(lab: str, comp: str) -> str:
+    """(i, c): the records of the unsettled components (the constrained merge's input)."""
+    return f"select l.i, l.c from {lab} l join {comp} c on c.c = l.c where not c.settled"
+
+
+def search_nodes_sql(search: str, nodes: str, input_table: str = INPUT_TABLE) -> str:
+    """(c, i, k, a_number, source) of the records in ``search``, in component, number order."""
+    return f"""select s.c, s.i, n.k, i.a_number, i.source from {search} s
+        join {nodes} n on n.i = s.i join {input_table} i on i.unique_id = n.k
+        order by s.c, s.i"""
+
+
+def search_pairs_sql(search: str, pairs: str) -> str:
+    """(c, l, r, p, mw, must): the scored pairs inside each component of ``search``."""
+    return f"""select s.c, p.l, p.r, p.p, p.mw, p.must from {pairs} p
+        join {search} s on s.i = p.l join {search} t on t.i = p.r
+        where s.c = t.c order by s.c, p.l, p.r"""
+
+
+def search_decisions_sql(search: str, dec: str) -> str:
+    """(c, l, r, same): the human decisions inside each component of ``search``."""
+    return f"""select s.c, d.l, d.r, d.same from {dec} d
+        join {search} s on s.i = d.l join {search} t on t.i = d.r
+        where s.c = t.c order by s.c, d.l, d.r"""
+
+
+def apply_found_sql(lab: str, found: str) -> str:
+    """(i, c): each record's cluster: what the search found, else its component."""
+    return f"""select l.i, coalesce(f.c, l.c) c from {lab} l left join {found} f on f.i = l.i"""
+
+
+def clusters_sql(nodes: str, clusters: str, pairs: str, dec: str) -> str:
+    """(unique_id, cluster, best_link): each record's cluster and its best link inside it
+    (1.0 for a record alone or joined by a human decision only)."""
+    return f"""with same_cluster as (
+            select p.l, p.r, p.p from {pairs} p join {clusters} a on a.i = p.l
+            join {clusters} b on b.i = p.r where a.c = b.c
             union all
-            select d.l, d.r, 1.0 from _rc_dec d join _rc_cluster a on a.i = d.l
-            join _rc_cluster b on b.i = d.r where d.same and a.c = b.c),
+            select d.l, d.r, 1.0 from {dec} d join {clusters} a on a.i = d.l
+            join {clusters} b on b.i = d.r where d.same and a.c = b.c),
         best as (
             select x, max(p) p from (select l x, p from same_cluster
                                      union all select r, p from same_cluster) group by x)
         select n.k as unique_id, c.c as cluster, coalesce(b.p, 1.0) as best_link
-        from _rc_nodes n join _rc_cluster c on c.i = n.i left join best b on b.x = n.i""")
+        from {nodes} n join {clusters} c on c.i = n.i left join best b on b.x = n.i"""
+
+
+# ---- the embedded engine --------------------------------------------------------------------
+
+def cluster_records(ws: Workspace, cfg: ResolveConfig, nodes_sql_: str, pairs_table: str
+                    ) -> ComponentStats:
+    """Cluster the records of ``nodes_sql_`` (a query with a ``unique_id`` column) into
+    ``_resolve_clusters`` (unique_id, cluster, best_link), using the scored pairs of
+    ``pairs_table`` (l, r, p, mw, must) and the latest human decisions."""
+    con = ws.con
+    st = ComponentStats()
+    con.execute(f"create or replace temp table _rc_nodes as {nodes_sql(nodes_sql_)}")
+    st.records = int(con.execute("select count(*) from _rc_nodes").fetchall()[0][0])
+    con.execute(f"create or replace temp table _rc_dec as {decisions_sql('_rc_nodes')}")
+    con.execute("create or replace temp table _rc_pairs as "
+                f"{int_pairs_sql(pairs_table, '_rc_nodes')}")
+    con.execute(f"create or replace temp table _rc_links as "
+                f"{links_sql(cfg, '_rc_pairs', '_rc_dec')}")
+    _components(ws, st)
+    con.execute("create or replace temp table _rc_comp as "
+                f"{components_sql(cfg, '_rc_lab', '_rc_pairs', '_rc_nodes', '_rc_dec')}")
+    rows = con.execute(component_counts_sql("_rc_comp")).fetchall()
+    st.components, st.settled_in_sql, st.searched_records = (int(x) for x in rows[0])
+    st.searched = st.components - st.settled_in_sql
+    # the cluster of each record: its component's label unless the component is searched
+    if st.searched:
+        _search(ws, cfg, st)
+        con.execute("create or replace temp table _rc_cluster as "
+                    f"{apply_found_sql('_rc_lab', '_rc_found')}")
+        con.execute("drop table if exists _rc_found")
+    else:
+        con.execute("create or replace temp table _rc_cluster as select i, c from _rc_lab")
+    con.execute(f"create or replace temp table {CLUSTERS_TABLE} as "
+                f"{clusters_sql('_rc_nodes', '_rc_cluster', '_rc_pairs', '_rc_dec')}")
     for t in ("_rc_dec", "_rc_pairs", "_rc_links", "_rc_lab", "_rc_comp", "_rc_cluster"):
         con.execute(f"drop table if exists {t}")
     log.info("clustering: %d records, %d components (%d settled in SQL, %d searched, "
@@ -177,15 +270,28 @@ def _components(ws: Workspace, st: ComponentStats) -> None:
 
 
 def _search(ws: Workspace, cfg: ResolveConfig, st: ComponentStats) -> None:
-    """Run the constrained merge on each unsettled component; update ``_rc_cluster``."""
+    """Run the constrained merge on each unsettled component into ``_rc_found`` (i, c)."""
     con = ws.con
-    con.execute("""create or replace temp table _rc_search as
-        select l.i, l.c from _rc_lab l join _rc_comp c on c.c = l.c where not c.settled""")
+    con.execute("create or replace temp table _rc_search as "
+                f"{search_members_sql('_rc_lab', '_rc_comp')}")
+    nodes = con.execute(search_nodes_sql("_rc_search", "_rc_nodes")).fetchall()
+    pairs = con.execute(search_pairs_sql("_rc_search", "_rc_pairs")).fetchall()
+    decs = con.execute(search_decisions_sql("_rc_search", "_rc_dec")).fetchall()
+    out_i, out_c, rejected = search_components(cfg, nodes, pairs, decs)
+    del nodes, pairs, decs
+    st.rejected.extend(rejected)
+    _register_ints(ws, "_rc_found", out_i, out_c)
+    con.execute("drop table if exists _rc_search")
+
+
+def search_components(cfg: ResolveConfig, nodes: list[tuple[Any, ...]],
+                      pairs: list[tuple[Any, ...]], decs: list[tuple[Any, ...]]
+                      ) -> tuple[list[int], list[int], list[tuple[str, str, float, str]]]:
+    """The constrained merge on each unsettled component, from the rows of
+    :func:`search_nodes_sql`, :func:`search_pairs_sql` and :func:`search_decisions_sql`
+    (in their order): each record's cluster label (its smallest record number) and the
+    refused links (by record key)."""
     excl = set(cfg.unique_sources)
-    nodes = con.execute(f"""
-        select s.c, s.i, n.k, i.a_number, i.source from _rc_search s
-        join _rc_nodes n on n.i = s.i join {INPUT_TABLE} i on i.unique_id = n.k
-        order by s.c, s.i""").fetchall()
     key: dict[int, str] = {}
     members: dict[int, list[int]] = defaultdict(list)
     anum: dict[int, str] = {}
@@ -197,21 +303,12 @@ def _search(ws: Workspace, cfg: ResolveConfig, st: ComponentStats) -> None:
             anum[i] = a
         if s in excl:
             src[i] = s
-    pairs = con.execute("""
-        select s.c, p.l, p.r, p.p, p.mw, p.must from _rc_pairs p
-        join _rc_search s on s.i = p.l join _rc_search t on t.i = p.r
-        where s.c = t.c order by s.c, p.l, p.r""").fetchall()
-    decs = con.execute("""
-        select s.c, d.l, d.r, d.same from _rc_dec d
-        join _rc_search s on s.i = d.l join _rc_search t on t.i = d.r
-        where s.c = t.c order by s.c, d.l, d.r""").fetchall()
     pairs_of: dict[int, list[tuple[int, int, float, float, bool]]] = defaultdict(list)
     for c, l, r, p, mw, must in pairs:
         pairs_of[c].append((l, r, p, mw, must))
     dec_of: dict[int, list[tuple[int, int, bool]]] = defaultdict(list)
     for c, l, r, same in decs:
         dec_of[c].append((l, r, same))
-    del nodes, pairs, decs
     global _JOB
     _JOB = _Job(cfg, members, pairs_of, dec_of, anum, src)
     comps = list(members)
@@ -229,14 +326,12 @@ def _search(ws: Workspace, cfg: ResolveConfig, st: ComponentStats) -> None:
         _JOB = None
     out_i: list[int] = []
     out_c: list[int] = []
+    rejected: list[tuple[str, str, float, str]] = []
     for xs, cs, rej in parts:
         out_i.extend(xs)
         out_c.extend(cs)
-        st.rejected.extend((key[l], key[r], p, why) for l, r, p, why in rej)
-    _register_ints(ws, "_rc_found", out_i, out_c)
-    con.execute("""update _rc_cluster set c = f.c from _rc_found f where f.i = _rc_cluster.i""")
-    con.execute("drop table if exists _rc_found")
-    con.execute("drop table if exists _rc_search")
+        rejected.extend((key[l], key[r], p, why) for l, r, p, why in rej)
+    return out_i, out_c, rejected
 
 
 #: below this many pairs in searched components the merge runs in this process

@@ -28,25 +28,19 @@ def _q(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
-def apply_one_to_one(ws: Workspace, cfg: ResolveConfig, pairs_table: str
-                     ) -> list[tuple[str, str, float, str]]:
-    """Adjust ``p`` of pairs between two different unique sources in ``pairs_table``.
-
-    Returns the strong links (``p >= link_threshold``) that were demoted, as
-    (l, r, probability, reason) for the review queue.
-    """
-    if len(cfg.unique_sources) < 2 or not cfg.one_to_one_unique_sources:
-        return []
-    con = ws.con
+def one_to_one_sql(cfg: ResolveConfig, pairs_table: str, input_table: str = INPUT_TABLE
+                   ) -> str:
+    """(l, r, p, model_p, must, new_p): the pairs between two different unique sources and
+    their probability under the rule (one definition: the Spark engine transpiles it)."""
     srcs = ", ".join(_q(s) for s in cfg.unique_sources)
     thr = cfg.link_threshold
     # hard-rule caps are kept: a capped pair has p < model_p
-    con.execute(f"""create or replace temp table _o2o as
+    return f"""
         with x as (
             select p.l, p.r, p.p, p.model_p, p.mw, p.must, a.source sl, b.source sr
             from {pairs_table} p
-            join {INPUT_TABLE} a on a.unique_id = p.l
-            join {INPUT_TABLE} b on b.unique_id = p.r
+            join {input_table} a on a.unique_id = p.l
+            join {input_table} b on b.unique_id = p.r
             where a.source in ({srcs}) and b.source in ({srcs}) and a.source <> b.source),
         ranked as (
             select *, row_number() over (partition by l, sr order by mw desc, p desc, r) rl,
@@ -57,7 +51,21 @@ def apply_one_to_one(ws: Workspace, cfg: ResolveConfig, pairs_table: str
                       and p >= {cfg.mutual_best_threshold} then greatest(p, {thr})
                  when (rl > 1 or rr > 1) and not must then least(p, {thr} / 2)
                  else p end as new_p
-        from ranked""")
+        from ranked"""
+
+
+def apply_one_to_one(ws: Workspace, cfg: ResolveConfig, pairs_table: str
+                     ) -> list[tuple[str, str, float, str]]:
+    """Adjust ``p`` of pairs between two different unique sources in ``pairs_table``.
+
+    Returns the strong links (``p >= link_threshold``) that were demoted, as
+    (l, r, probability, reason) for the review queue.
+    """
+    if len(cfg.unique_sources) < 2 or not cfg.one_to_one_unique_sources:
+        return []
+    con = ws.con
+    thr = cfg.link_threshold
+    con.execute(f"create or replace temp table _o2o as {one_to_one_sql(cfg, pairs_table)}")
     demoted = con.execute(f"""select l, r, p from _o2o where p >= {thr} and new_p < {thr}
                               order by l, r""").fetchall()
     con.execute(f"""update {pairs_table} set p = o.new_p from _o2o o
