@@ -74,10 +74,11 @@ def run(people: int, master: str, workdir: Path) -> dict[str, Any]:
     from casegraph.leads.build import build_leads
     from casegraph.policy.score import run_scoring
     from casegraph.resolve.pipeline import resolve_workspace
+    from casegraph.scaleout.cluster import cluster_on_spark
     from casegraph.scaleout.departures import decide_departures_on_spark
     from casegraph.scaleout.ingest import ingest_on_spark
     from casegraph.scaleout.leads import observations_on_spark
-    from casegraph.scaleout.resolve import predict_on_spark
+    from casegraph.scaleout.resolve import predict_to_lake
     from casegraph.scaleout.score import decide_on_spark
     from casegraph.scaleout.session import get_spark
     from casegraph.sources.ingest import ingest_specs
@@ -108,7 +109,8 @@ def run(people: int, master: str, workdir: Path) -> dict[str, Any]:
             timed("ingest", lambda ws=ws: ingest_on_spark(ws, specs, progress=False))
             model = max(spaces["duckdb"].models_dir.glob("*.json"))
             timed("resolve", lambda ws=ws, m=model: resolve_workspace(
-                ws, full=True, progress=False, model=m, predictor=predict_on_spark))
+                ws, full=True, progress=False, model=m, predictor=predict_to_lake,
+                clusterer=cluster_on_spark))
             timed("score", lambda ws=ws: run_scoring(ws, AS_OF, decide_all=decide_on_spark))
             timed("leads", lambda ws=ws: build_leads(ws, observations=observations_on_spark))
             timed("departures", lambda ws=ws: classify_departures(

@@ -63,8 +63,9 @@ def _resolve(workspace: WorkspaceOpt,
              purpose: PurposeOpt = None) -> None:
     """Resolve records into persons (Splink; explained, reviewable, incremental).
 
-    With --engine spark, a full run scores every candidate pair on Spark (Splink's Spark
-    backend, the same model); training samples pairs and clustering runs here. The search
+    With --engine spark, a full run scores and clusters every candidate pair on Spark
+    (Splink's Spark backend, the same model); training samples pairs and runs here, and
+    only the components that need the constrained merge come here. The search
     index is updated for the persons the run changed.
     """
     from casegraph.resolve.pipeline import resolve_workspace
@@ -75,14 +76,15 @@ def _resolve(workspace: WorkspaceOpt,
             raise UserError(f"no records in {workspace}; run `casegraph ingest` first")
         if model is not None and not model.is_file():
             raise UserError(f"--model {model}: no such file")
-        predictor = None
+        predictor = clusterer = None
         if engine == "spark":
-            from casegraph.scaleout.resolve import predict_on_spark
+            from casegraph.scaleout.cluster import cluster_on_spark
+            from casegraph.scaleout.resolve import predict_to_lake
 
-            predictor = predict_on_spark
+            predictor, clusterer = predict_to_lake, cluster_on_spark
             full = True
         rep = resolve_workspace(ws, full=full, progress=not quiet, predictor=predictor,
-                                model=model)
+                                model=model, clusterer=clusterer)
         _update_search(ws, rep.changed_person_ids)
         audit_cli(ws, "resolve.run", object_ids=rep.changed_person_ids[:1000], purpose=purpose,
                   detail={"run_id": rep.run_id, "mode": rep.mode, "records": rep.records,

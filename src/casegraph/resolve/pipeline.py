@@ -28,7 +28,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from casegraph.resolve import model as rmodel
 from casegraph.resolve import training as rtraining
-from casegraph.resolve.components import CLUSTERS_TABLE, cluster_records
+from casegraph.resolve.components import CLUSTERS_TABLE, ComponentStats, cluster_records
 from casegraph.resolve.onetoone import apply_one_to_one
 from casegraph.resolve.outputs import (
     PAIRS_TABLE,
@@ -188,10 +188,14 @@ def _cluster_pairs(ws: Workspace, cfg: ResolveConfig, nodes_sql: str,
     """
     demoted = apply_one_to_one(ws, cfg, pairs_table)
     st = cluster_records(ws, cfg, nodes_sql, pairs_table)
+    return _clusters(ws), st.rejected + demoted
+
+
+def _clusters(ws: Workspace) -> dict[int, list[str]]:
+    """The record keys of each cluster of ``_resolve_clusters``."""
     # grouped in SQL: a Python loop over every record's row took 3.6 s at 1M records (load 7)
-    clusters: dict[int, list[str]] = dict(_fetch(  # type: ignore[arg-type]
+    return dict(_fetch(  # type: ignore[arg-type]
         ws, f"select cluster, list(unique_id) from {CLUSTERS_TABLE} group by cluster"))
-    return clusters, st.rejected + demoted
 
 
 def _bulk_insert_keys(ws: Workspace, table: str, keys: list[str]) -> None:
@@ -314,15 +318,35 @@ def _new_run_id(ws: Workspace) -> str:
     return f"run-{n:04d}-{ts}"
 
 
-#: Scores every blocked pair of an input table with a saved model into a warehouse table;
-#: returns the pair count. ``None`` scores in process (DuckDB); the Spark engine passes
-#: ``casegraph.scaleout.resolve.predict_on_spark``.
+#: Scores every blocked pair of an input table with a saved model into a warehouse table
+#: (or, when a :data:`Clusterer` follows, into wherever that clusterer reads it); returns the
+#: pair count. ``None`` scores in process (DuckDB); the Spark engine passes
+#: ``casegraph.scaleout.resolve.predict_on_spark`` (or ``predict_to_lake``).
 Predictor = Callable[[Workspace, str, dict[str, Any], str], int]
 
 
+@dataclass
+class Clustered:
+    """What a :data:`Clusterer` did."""
+
+    pairs_scored: int
+    rejected: list[tuple[str, str, float, str]]   # refused strong links, for the review queue
+    notes: list[str] = field(default_factory=list)
+    stats: ComponentStats | None = None
+    collected_pairs: int = 0                      # pairs brought to this process to merge
+
+
+#: Clusters a full run's predictions where they were scored, given the predictor's target:
+#: must leave ``_resolve_clusters`` (unique_id, cluster, best_link) for every input record and
+#: ``_resolve_pairs`` holding at least the pairs between different clusters at or above
+#: ``review_lower`` (what the write phase reads) in the warehouse. ``None`` clusters in
+#: process; the Spark engine passes ``casegraph.scaleout.cluster.cluster_on_spark``.
+Clusterer = Callable[[Workspace, ResolveConfig, str], Clustered]
+
+
 def resolve_workspace(ws: Workspace, full: bool = False, progress: bool | None = True,
-                      predictor: Predictor | None = None, model: str | Path | None = None
-                      ) -> ResolveReport:
+                      predictor: Predictor | None = None, model: str | Path | None = None,
+                      clusterer: Clusterer | None = None) -> ResolveReport:
     """Cluster every person-bearing current record into persons.
 
     Args:
@@ -334,11 +358,15 @@ def resolve_workspace(ws: Workspace, full: bool = False, progress: bool | None =
             new records and stay in process too.
         model: a saved model (Splink JSON) to score with instead of training one; implies a
             full run. Both engines scoring with one model give identical pairs.
+        clusterer: where full runs cluster the predictor's pairs (default: in process, after
+            importing them); needs a ``predictor``. Incremental runs cluster in process.
 
     Returns:
         a :class:`ResolveReport`, with ``changed_person_ids`` (persons created, changed,
         merged, split or retired) so that search can update incrementally.
     """
+    if clusterer is not None and predictor is None:
+        raise ValueError("a clusterer reads the predictor's output: pass a predictor too")
     _quiet_splink()
     ensure_source_tables(ws)
     ensure_tables(ws)
@@ -360,7 +388,7 @@ def resolve_workspace(ws: Workspace, full: bool = False, progress: bool | None =
             assert model_path is not None
             report = _run_incremental(ws, cfg, run_id, n, model_path, ph)
         else:
-            report = _run_full(ws, cfg, run_id, n, ph, predictor, model)
+            report = _run_full(ws, cfg, run_id, n, ph, predictor, model, clusterer)
             if retrain:
                 report.notes.insert(0, "the workspace outgrew the saved model: retrained")
     report.timings = ph.timings
@@ -393,8 +421,8 @@ def _model_outgrown(ws: Workspace, n: int, cfg: ResolveConfig) -> bool:
 
 
 def _run_full(ws: Workspace, cfg: ResolveConfig, run_id: str, n: int, ph: _Phases,
-              predictor: Predictor | None = None, model: str | Path | None = None
-              ) -> ResolveReport:
+              predictor: Predictor | None = None, model: str | Path | None = None,
+              clusterer: Clusterer | None = None) -> ResolveReport:
     report = ResolveReport(run_id=run_id, mode="full", records=n, persons=0, new_records=n)
     old_person_of = dict(_fetch(ws, "select record_key, person_id from person_records"))
     if n == 0:
@@ -438,14 +466,21 @@ def _run_full(ws: Workspace, cfg: ResolveConfig, run_id: str, n: int, ph: _Phase
         if predictor is not None:
             predictor(ws, INPUT_TABLE, json.loads(path.read_text(encoding="utf-8")),
                       "_resolve_predictions")
-            report.pairs_scored = _materialise_pairs(ws, "_resolve_predictions", cfg)
-            ws.con.execute("drop table if exists _resolve_predictions")
+            if clusterer is None:
+                report.pairs_scored = _materialise_pairs(ws, "_resolve_predictions", cfg)
+                ws.con.execute("drop table if exists _resolve_predictions")
         else:
             report.pairs_scored = score_pairs_into(
                 ws, linker, PAIRS_TABLE,
                 lambda preds: pairs_select_sql(cfg, preds, join_input=True))
     with ph.phase("cluster"):
-        clusters, rejected = _cluster_pairs(ws, cfg, f"select unique_id from {INPUT_TABLE}")
+        if clusterer is not None:
+            done = clusterer(ws, cfg, "_resolve_predictions")
+            report.pairs_scored = done.pairs_scored
+            report.notes.extend(done.notes)
+            clusters, rejected = _clusters(ws), done.rejected
+        else:
+            clusters, rejected = _cluster_pairs(ws, cfg, f"select unique_id from {INPUT_TABLE}")
         # assign_ids reads the changed records only for clusters keeping an old id: none on
         # a first run (saves fetching every record key into a set)
         changed_recs = _changed_records(ws) if old_person_of else set()

@@ -26,6 +26,16 @@ def predict_on_spark(ws: Workspace, input_table: str, model: dict[str, Any], tar
     Returns the number of scored pairs. The input goes to the lake as Parquet, Splink's
     Spark backend predicts, and the predictions come back through the lake.
     """
+    predict_to_lake(ws, input_table, model, f"{input_table}_predictions",
+                    threshold_match_probability)
+    return import_from_lake(ws, f"{input_table}_predictions", target)
+
+
+def predict_to_lake(ws: Workspace, input_table: str, model: dict[str, Any], target: str,
+                    threshold_match_probability: float | None = None) -> int:
+    """Score all blocked pairs of ``input_table`` on Spark into lake table ``target``
+    (they stay there: :func:`casegraph.scaleout.cluster.cluster_on_spark` reads them).
+    Returns the number of scored pairs; ``input_table`` is in the lake afterwards too."""
     from splink import Linker
     from splink.backends.spark import SparkAPI
 
@@ -39,5 +49,5 @@ def predict_on_spark(ws: Workspace, input_table: str, model: dict[str, Any], tar
     linker = Linker(sdf, splink_settings_for_spark(model))
     preds = linker.inference.predict(threshold_match_probability=threshold_match_probability,
                                      warning_mode="never")
-    write_lake(preds.as_spark_dataframe(), ws, f"{input_table}_predictions")
-    return import_from_lake(ws, f"{input_table}_predictions", target)
+    write_lake(preds.as_spark_dataframe(), ws, target)
+    return read_lake(spark, ws, target).count()

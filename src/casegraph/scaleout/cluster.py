@@ -1,0 +1,246 @@
+"""Identity resolution's clustering on Spark: the scored pairs never come to the driver.
+
+The embedded engine (:func:`casegraph.resolve.components.cluster_records`) turns the
+scored pairs into persons in four steps; each runs here on the same SQL text, transpiled
+(:mod:`casegraph.scaleout.dialect`):
+
+1. the pairs: Splink's predictions with the hard rules and the rounding
+   (:func:`casegraph.resolve.pipeline.pairs_select_sql`), then the one-to-one rule between
+   deduplicated sources (:func:`casegraph.resolve.onetoone.one_to_one_sql`);
+2. the candidate components: min-label propagation with pointer jumping
+   (:func:`~casegraph.resolve.components.propagate_sql`,
+   :func:`~casegraph.resolve.components.jump_sql`) over the links, iterated to the fixed
+   point (every schedule of these monotone steps ends at each component's smallest record
+   number, which is what the embedded engine's numpy loop computes);
+3. which components are settled (:func:`~casegraph.resolve.components.components_sql`);
+4. only the unsettled components' records, pairs and decisions are collected to the
+   driver, for the one constrained merge
+   (:func:`~casegraph.resolve.components.search_components`); what it finds goes back to
+   Spark, which computes each record's cluster and best link.
+
+What returns to the embedded engine (the serving copy the API, UI and the write phase
+read): one row per record (``_resolve_clusters``: unique_id, cluster, best_link) and the
+pairs the write phase reads, i.e. those between two different clusters at or above the
+review band (``_resolve_pairs``: the review queue and ``identity_links``). Same-cluster
+pairs, the bulk, stay in the lake.
+
+Record numbers: the embedded engine numbers records with ``row_number() over (order by
+unique_id)``; on Spark that window has no partition and moves every record to one task,
+so records are numbered by a distributed sort and ``monotonically_increasing_id`` (not
+consecutive, but in key order, which is all the labels and the merge's tie-breaks need).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from casegraph.resolve import components as comp
+from casegraph.resolve.components import CLUSTERS_TABLE, ComponentStats
+from casegraph.resolve.onetoone import RUNNER_UP, one_to_one_sql
+from casegraph.resolve.outputs import PAIRS_TABLE
+from casegraph.resolve.pipeline import Clustered, pairs_select_sql
+from casegraph.resolve.prepare import INPUT_TABLE
+from casegraph.resolve.schema import ResolveConfig
+from casegraph.scaleout.dialect import (
+    duckdb_to_spark,
+    duckdb_to_spark_exact_round,
+    register_exact_round,
+    register_udfs,
+)
+from casegraph.scaleout.lake import (
+    export_to_lake,
+    import_from_lake,
+    read_lake,
+    table_uri,
+    write_lake,
+)
+from casegraph.scaleout.session import get_spark
+from casegraph.workspace import Workspace
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+log = logging.getLogger(__name__)
+
+#: lake tables this step writes: every scored pair (with the rules applied), each record's
+#: cluster, and the pairs the write phase needs
+PAIRS_LAKE = "resolve_pairs"
+CLUSTERS_LAKE = "resolve_clusters"
+REVIEW_PAIRS_LAKE = "resolve_review_pairs"
+
+
+def _sql(spark: SparkSession, duckdb_sql: str) -> DataFrame:
+    return spark.sql(duckdb_to_spark(duckdb_sql, drop_order=True))
+
+
+def _keep(df: DataFrame, view: str) -> DataFrame:
+    """Materialise ``df`` (cutting its lineage: the propagation loop would otherwise grow
+    its plan every pass) and name it ``view`` for the next SQL step.
+
+    Spark 4.3 carries the constraints of a checkpointed plan into the checkpoint, and a
+    union over one (the propagation pass) then failed in constraint rewriting ("key not
+    found: i#134L"); :func:`cluster_pairs_on_spark` turns constraint propagation off
+    while it runs (it only serves filter inference, which these joins do not need)."""
+    kept = df.localCheckpoint(eager=True)
+    kept.createOrReplaceTempView(view)
+    return kept
+
+
+def _rows(df: DataFrame) -> list[tuple[Any, ...]]:
+    """The rows of ``df`` in order, as tuples of Python values (Arrow's conversion, as the
+    embedded engine's ``fetchall`` gives them)."""
+    t = df.toArrow()
+    cols = [t.column(i).to_pylist() for i in range(t.num_columns)]
+    return list(zip(*cols, strict=True))
+
+
+def cluster_on_spark(ws: Workspace, cfg: ResolveConfig, predictions: str) -> Clustered:
+    """Cluster the records of the input table from Splink's predictions in lake table
+    ``predictions`` (written by :func:`casegraph.scaleout.resolve.predict_to_lake`).
+
+    Leaves ``_resolve_clusters`` and ``_resolve_pairs`` (pairs between clusters at or
+    above ``review_lower``) in the warehouse; returns the pair count and the refused links.
+    """
+    spark = get_spark()
+    register_exact_round(spark)
+    register_udfs(spark)
+    # the scored pairs, with the hard rules and the rounding
+    read_lake(spark, ws, predictions).createOrReplaceTempView("_cg_preds")
+    write_lake(spark.sql(duckdb_to_spark_exact_round(pairs_select_sql(cfg, "_cg_preds"))),
+               ws, PAIRS_LAKE)
+    spark.catalog.dropTempView("_cg_preds")
+    return cluster_pairs_on_spark(ws, cfg, PAIRS_LAKE)
+
+
+def cluster_pairs_on_spark(ws: Workspace, cfg: ResolveConfig, pairs_lake: str) -> Clustered:
+    """Cluster the input table's records (lake table ``resolve_input``) from the scored
+    pairs of lake table ``pairs_lake`` (the columns of ``pairs_select_sql``); see
+    :func:`cluster_on_spark`."""
+    spark = get_spark()
+    register_udfs(spark)
+    key = "spark.sql.constraintPropagation.enabled"
+    before = spark.conf.get(key, "true")
+    spark.conf.set(key, "false")  # see _keep
+    try:
+        return _cluster_pairs(spark, ws, cfg, pairs_lake)
+    finally:
+        spark.conf.set(key, before)
+
+
+def _cluster_pairs(spark: SparkSession, ws: Workspace, cfg: ResolveConfig, pairs_lake: str
+                   ) -> Clustered:
+    st = ComponentStats()
+    read_lake(spark, ws, INPUT_TABLE).createOrReplaceTempView("_cg_input")
+    export_to_lake(ws, "identity_decisions")
+    read_lake(spark, ws, "identity_decisions").createOrReplaceTempView("_cg_decisions")
+    pairs = read_lake(spark, ws, pairs_lake)
+    pairs.createOrReplaceTempView("_cg_pairs")
+    n_pairs = pairs.count()
+
+    # 1. the one-to-one rule between deduplicated sources
+    demoted: list[tuple[str, str, float, str]] = []
+    # the condition of resolve.onetoone.apply_one_to_one
+    if len(cfg.unique_sources) >= 2 and cfg.one_to_one_unique_sources:
+        _keep(_sql(spark, one_to_one_sql(cfg, "_cg_pairs", "_cg_input")), "_cg_o2o")
+        thr = cfg.link_threshold
+        demoted = [(l, r, float(p), RUNNER_UP) for l, r, p in _rows(spark.sql(
+            f"select l, r, p from _cg_o2o where p >= {thr} and new_p < {thr} order by l, r"))]
+        _sql(spark, """select p.l, p.r, p.model_p, p.mw, p.must, p.anum_conflict,
+                p.given_veto, coalesce(o.new_p, p.p) as p
+            from _cg_pairs p left join _cg_o2o o on o.l = p.l and o.r = p.r""") \
+            .createOrReplaceTempView("_cg_pairs")
+
+    # 2. records by number, decisions, pairs by number, links; the components
+    from pyspark.sql import functions as F
+
+    nodes = _keep(spark.sql("select unique_id as k from _cg_input").orderBy("k")
+                  .withColumn("i", F.monotonically_increasing_id()), "_cg_nodes")
+    st.records = nodes.count()
+    _keep(_sql(spark, comp.decisions_sql("_cg_nodes", "_cg_decisions")), "_cg_dec")
+    _keep(_sql(spark, comp.int_pairs_sql("_cg_pairs", "_cg_nodes")), "_cg_ipairs")
+    _keep(_sql(spark, comp.links_sql(cfg, "_cg_ipairs", "_cg_dec")), "_cg_links")
+    _components(spark, st)
+
+    # 3. settled components
+    _keep(_sql(spark, comp.components_sql(cfg, "_cg_lab", "_cg_ipairs", "_cg_nodes",
+                                          "_cg_dec", "_cg_input")), "_cg_comp")
+    counts = _rows(_sql(spark, comp.component_counts_sql("_cg_comp")))[0]
+    st.components, st.settled_in_sql, st.searched_records = (int(x or 0) for x in counts)
+    st.searched = st.components - st.settled_in_sql
+
+    # 4. the constrained merge on the driver, for the unsettled components only
+    collected_pairs = 0
+    if st.searched:
+        _keep(_sql(spark, comp.search_members_sql("_cg_lab", "_cg_comp")), "_cg_search")
+        nodes_rows = _rows(spark.sql(duckdb_to_spark(
+            comp.search_nodes_sql("_cg_search", "_cg_nodes", "_cg_input"))))
+        pair_rows = _rows(spark.sql(duckdb_to_spark(
+            comp.search_pairs_sql("_cg_search", "_cg_ipairs"))))
+        dec_rows = _rows(spark.sql(duckdb_to_spark(
+            comp.search_decisions_sql("_cg_search", "_cg_dec"))))
+        collected_pairs = len(pair_rows)
+        out_i, out_c, rejected = comp.search_components(cfg, nodes_rows, pair_rows, dec_rows)
+        del nodes_rows, pair_rows, dec_rows
+        st.rejected.extend(rejected)
+        found = [(int(i), int(c)) for i, c in zip(out_i, out_c, strict=True)]
+    else:
+        found = []
+    spark.createDataFrame(found, "i bigint, c bigint").createOrReplaceTempView("_cg_found")
+    # records outside every link are their own component
+    _sql(spark, """select n.i, coalesce(l.c, n.i) as c from _cg_nodes n
+                   left join _cg_lab l on l.i = n.i""").createOrReplaceTempView("_cg_all_lab")
+    _keep(_sql(spark, comp.apply_found_sql("_cg_all_lab", "_cg_found")), "_cg_cluster")
+    clusters = _sql(spark, comp.clusters_sql("_cg_nodes", "_cg_cluster", "_cg_ipairs",
+                                             "_cg_dec"))
+    write_lake(clusters, ws, CLUSTERS_LAKE)
+    read_lake(spark, ws, CLUSTERS_LAKE).createOrReplaceTempView("_cg_clusters")
+    write_lake(_sql(spark, review_pairs_sql(cfg, "_cg_pairs", "_cg_clusters")), ws,
+               REVIEW_PAIRS_LAKE)
+
+    # back to the serving copy
+    ws.con.execute(f"create or replace temp table {CLUSTERS_TABLE} as select * from "
+                   f"read_parquet('{table_uri(ws, CLUSTERS_LAKE)}/*.parquet')")
+    n_review = import_from_lake(ws, REVIEW_PAIRS_LAKE, PAIRS_TABLE)
+    for view in ("_cg_input", "_cg_decisions", "_cg_pairs", "_cg_o2o", "_cg_nodes", "_cg_dec", "_cg_ipairs", "_cg_links", "_cg_lab",
+                 "_cg_comp", "_cg_search", "_cg_cluster", "_cg_prop", "_cg_next", "_cg_found",
+                 "_cg_all_lab", "_cg_clusters"):
+        spark.catalog.dropTempView(view)
+    note = (f"clustered on Spark: {st.records:,} records, {st.components:,} components of "
+            f"2+ records ({st.settled_in_sql:,} settled on Spark, {st.searched:,} merged on "
+            f"the driver: {st.searched_records:,} records, {collected_pairs:,} pairs), "
+            f"{st.passes} propagation passes; {n_review:,} review-band links between "
+            f"clusters of {n_pairs:,} pairs came back")
+    log.info(note)
+    return Clustered(pairs_scored=n_pairs, rejected=st.rejected + demoted, notes=[note],
+                     stats=st, collected_pairs=collected_pairs)
+
+
+def review_pairs_sql(cfg: ResolveConfig, pairs: str, clusters: str) -> str:
+    """The pairs the write phase reads (``outputs._cross_person_links``): between two
+    different clusters (a full run gives each cluster its own person) and at or above
+    ``review_lower`` by model probability or by the probability after the rules."""
+    return f"""select p.l, p.r, p.model_p, p.mw, p.must, p.anum_conflict, p.given_veto, p.p
+        from {pairs} p join {clusters} a on a.unique_id = p.l
+        join {clusters} b on b.unique_id = p.r
+        where a.cluster <> b.cluster
+          and greatest(p.model_p, p.p) >= {float(cfg.review_lower)!r}::double"""
+
+
+def _components(spark: SparkSession, st: ComponentStats) -> None:
+    """``_cg_lab`` (i, c) for the records of some link: each one's component, labelled by
+    its smallest record number. Each pass propagates once and jumps once; labels only
+    fall, so a pass that changes none has reached the fixed point."""
+    lab = _keep(spark.sql("select l as i, l as c from _cg_links union "
+                          "select r, r from _cg_links"), "_cg_lab")
+    while True:
+        st.passes += 1
+        _sql(spark, comp.propagate_sql("_cg_lab", "_cg_links")) \
+            .createOrReplaceTempView("_cg_prop")
+        new = _keep(_sql(spark, comp.jump_sql("_cg_prop")), "_cg_next")
+        changed = new.join(lab.withColumnRenamed("c", "c0"), "i") \
+            .where("c <> c0").limit(1).count()
+        lab = new
+        lab.createOrReplaceTempView("_cg_lab")
+        if not changed:
+            break
