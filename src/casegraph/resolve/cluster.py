@@ -7,9 +7,12 @@ merge only when
 
 * no cannot-link separates them (valid A-numbers more than one edit apart, a human
   "different" decision), and
-* the links *across* them are, on average, strong (average linkage over the scored
-  cross pairs >= ``min_density``): one good link cannot pull in a record the rest of
-  the cluster disagrees with.
+* each record of the smaller one links well into the other (the average, over its
+  records, of each one's best scored link into the other cluster >= ``min_density``):
+  one good link cannot pull in records that nothing else ties to the cluster, and
+* no scored cross pair is evidence of two people (``against``: improbable, and capped by
+  a hard rule or carrying disagreeing identifying fields; see ``resolve/evidence.py``):
+  one good link cannot pull in a record the rest of the cluster contradicts.
 
 Must-links (same valid A-number with a compatible birth date, human "same") are applied
 first and override the density test, never a cannot-link from a human.
@@ -73,7 +76,8 @@ def cluster(nodes: Iterable[str], edges: list[tuple[str, str, float]]
             cannot_link: Iterable[tuple[str, str]] = (),
             exclusive_source: dict[str, str] | None = None,
             link_threshold: float = 0.9, min_density: float = 0.5,
-            veto_below: float = 0.01, ambiguity_margin: float = 1.0) -> ClusterResult:
+            veto_below: float = 0.01, ambiguity_margin: float = 1.0,
+            against: set[tuple[str, str]] | None = None) -> ClusterResult:
     """Cluster records.
 
     Args:
@@ -91,9 +95,12 @@ def cluster(nodes: Iterable[str], edges: list[tuple[str, str, float]]
         exclusive_source: record key -> source, for records of sources known to hold at
             most one record per person (a cluster never takes two records of one).
         link_threshold: minimum probability for a link to be followed.
-        min_density: minimum average probability across scored cross pairs to merge.
-        veto_below: a scored cross pair below this probability (strong evidence of two
-            different people, e.g. twins) vetoes the merge.
+        min_density: minimum support to merge: the average, over the smaller cluster's
+            records with a scored pair into the other, of each one's best such pair.
+        veto_below: a scored cross pair below this probability that is evidence of two
+            different people (in ``against``, e.g. twins) vetoes the merge.
+        against: the scored pairs that are evidence of two people (the pairs table's
+            ``contra`` or a hard-rule cap); default: every pair below ``veto_below``.
 
         ambiguity_margin: a record whose best link to another cluster (one judged a
             different person) is within this many bits of match weight of its best link
@@ -117,6 +124,9 @@ def cluster(nodes: Iterable[str], edges: list[tuple[str, str, float]]
     hsame = [((l, r) if l < r else (r, l)) for l, r in human_same]
     for k in must + hsame:
         scores[k] = 1.0
+    if against is None:
+        against = {k for k, p in scores.items() if p < veto_below}
+    against = {((l, r) if l < r else (r, l)) for l, r in against} - set(must + hsame)
     nodes = set(nodes)
     for l, r in must + hsame:
         nodes.update((l, r))
@@ -156,17 +166,30 @@ def cluster(nodes: Iterable[str], edges: list[tuple[str, str, float]]
                     return "different A-numbers"
         return None
 
-    def density(ra: str, rb: str) -> tuple[float, float]:
+    def density(ra: str, rb: str) -> tuple[float, float | None]:
+        """Support across two clusters, and the lowest cross pair that is evidence of two
+        people (``against``; None when there is none).
+
+        Support: each record of the smaller cluster counts its best link into the other
+        (records with no scored pair there are left out), averaged. The records of one
+        person carry different fields (a mail record shares its address with the licence
+        and nothing but the name with the booking), so a weak pair is missing evidence,
+        not contrary evidence: averaging every cross pair kept such records out. What a
+        chain through one record cannot give is a good link from each of the others."""
         small, big = (ra, rb) if len(members[ra]) <= len(members[rb]) else (rb, ra)
         big_set = set(members[big])
-        tot, n, low = 0.0, 0, 1.0
+        tot, n, bad = 0.0, 0, None
         for x in members[small]:
+            best = -1.0
             for y, p in adj.get(x, {}).items():
                 if y in big_set:
-                    tot += p
-                    n += 1
-                    low = min(low, p)
-        return (tot / n if n else 0.0), low
+                    best = max(best, p)
+                    if ((x, y) if x < y else (y, x)) in against and (bad is None or p < bad):
+                        bad = p
+            if best >= 0:
+                tot += best
+                n += 1
+        return (tot / n if n else 0.0), bad
 
     def merge(ra: str, rb: str) -> None:
         uf.union(ra, rb)
@@ -214,9 +237,9 @@ def cluster(nodes: Iterable[str], edges: list[tuple[str, str, float]]
             continue
         why = conflict(ra, rb)
         if why is None and len(members[ra]) + len(members[rb]) > 2:
-            d, low = density(ra, rb)
-            if low < veto_below:
-                why = f"a record of one cluster clearly differs from the other (p={low:.3f})"
+            d, bad = density(ra, rb)
+            if bad is not None:
+                why = f"a record of one cluster clearly differs from the other (p={bad:.3f})"
             elif d < min_density and min(len(members[ra]), len(members[rb])) > 1:
                 # a lone record cannot chain two people together by itself; whether it
                 # is ambiguous between two people is checked once clusters are built

@@ -54,6 +54,19 @@ class ComponentStats:
     rejected: list[tuple[str, str, float, str]] = field(default_factory=list)
 
 
+def against_sql(cfg: ResolveConfig, columns: set[str], t: str) -> str:
+    """SQL: the scored pair ``t`` (a row of the pairs table) is evidence of two people.
+
+    Improbable (below ``veto_below``) and either capped by a hard rule (conflicting
+    A-numbers, the twins' given-name rule: ``p < model_p``) or carrying contrary evidence
+    (``contra``: see :mod:`casegraph.resolve.evidence`). A pairs table without those
+    columns: every improbable pair."""
+    low = f"{t}.p < {float(cfg.veto_below)!r}::double"
+    if not {"contra", "model_p"} <= columns:
+        return f"({low})"
+    return f"({low} and ({t}.contra or {t}.p < {t}.model_p))"
+
+
 def _q(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
@@ -79,9 +92,15 @@ def decisions_sql(nodes: str, decisions: str = "identity_decisions") -> str:
         join {nodes} a on a.k = d.l join {nodes} b on b.k = d.r"""
 
 
-def int_pairs_sql(pairs_table: str, nodes: str) -> str:
-    """(l, r, p, mw, must): the scored pairs between records of ``nodes``, by record number."""
-    return f"""select a.i l, b.i r, p.p, p.mw, p.must
+#: the columns of the pairs table ``against_sql`` reads (``pipeline.pairs_select_sql``'s)
+AGAINST_COLUMNS = frozenset({"contra", "model_p"})
+
+
+def int_pairs_sql(pairs_table: str, nodes: str, cfg: ResolveConfig,
+                  columns: frozenset[str] | set[str] = AGAINST_COLUMNS) -> str:
+    """(l, r, p, mw, must, against): the scored pairs between records of ``nodes``, by record
+    number; ``columns``: those of ``pairs_table`` (see :func:`against_sql`)."""
+    return f"""select a.i l, b.i r, p.p, p.mw, p.must, {against_sql(cfg, set(columns), 'p')} as against
         from {pairs_table} p join {nodes} a on a.k = p.l join {nodes} b on b.k = p.r"""
 
 
@@ -159,8 +178,8 @@ def search_nodes_sql(search: str, nodes: str, input_table: str = INPUT_TABLE) ->
 
 
 def search_pairs_sql(search: str, pairs: str) -> str:
-    """(c, l, r, p, mw, must): the scored pairs inside each component of ``search``."""
-    return f"""select s.c, p.l, p.r, p.p, p.mw, p.must from {pairs} p
+    """(c, l, r, p, mw, must, against): the scored pairs inside each component of ``search``."""
+    return f"""select s.c, p.l, p.r, p.p, p.mw, p.must, p.against from {pairs} p
         join {search} s on s.i = p.l join {search} t on t.i = p.r
         where s.c = t.c order by s.c, p.l, p.r"""
 
@@ -205,8 +224,11 @@ def cluster_records(ws: Workspace, cfg: ResolveConfig, nodes_sql_: str, pairs_ta
     con.execute(f"create or replace temp table _rc_nodes as {nodes_sql(nodes_sql_)}")
     st.records = int(con.execute("select count(*) from _rc_nodes").fetchall()[0][0])
     con.execute(f"create or replace temp table _rc_dec as {decisions_sql('_rc_nodes')}")
+    cols = {c for (c,) in con.execute(
+        "select column_name from information_schema.columns where table_name = ?",
+        [pairs_table]).fetchall()}
     con.execute("create or replace temp table _rc_pairs as "
-                f"{int_pairs_sql(pairs_table, '_rc_nodes')}")
+                f"{int_pairs_sql(pairs_table, '_rc_nodes', cfg, cols)}")
     con.execute(f"create or replace temp table _rc_links as "
                 f"{links_sql(cfg, '_rc_pairs', '_rc_dec')}")
     _components(ws, st)
@@ -303,9 +325,9 @@ def search_components(cfg: ResolveConfig, nodes: list[tuple[Any, ...]],
             anum[i] = a
         if s in excl:
             src[i] = s
-    pairs_of: dict[int, list[tuple[int, int, float, float, bool]]] = defaultdict(list)
-    for c, l, r, p, mw, must in pairs:
-        pairs_of[c].append((l, r, p, mw, must))
+    pairs_of: dict[int, list[tuple[int, int, float, float, bool, bool]]] = defaultdict(list)
+    for c, l, r, p, mw, must, against in pairs:
+        pairs_of[c].append((l, r, p, mw, must, against))
     dec_of: dict[int, list[tuple[int, int, bool]]] = defaultdict(list)
     for c, l, r, same in decs:
         dec_of[c].append((l, r, same))
@@ -342,7 +364,7 @@ PARALLEL_MIN_PAIRS = 200_000
 class _Job:
     cfg: ResolveConfig
     members: dict[int, list[int]]
-    pairs_of: dict[int, list[tuple[int, int, float, float, bool]]]
+    pairs_of: dict[int, list[tuple[int, int, float, float, bool, bool]]]
     dec_of: dict[int, list[tuple[int, int, bool]]]
     anum: dict[int, str]
     src: dict[int, str]
@@ -378,10 +400,11 @@ def _search_chunk(comps: list[int]
         diff = {(l, r) for l, r, same in decs if not same}
         same = [(l, r) for l, r, s in decs if s]
         ps = job.pairs_of.get(c, [])
-        edges = [(l, r, p, w) for l, r, p, w, must in ps
+        edges = [(l, r, p, w) for l, r, p, w, must, _a in ps
                  if p >= thr and not must and (l, r) not in diff]
-        musts = [(l, r) for l, r, p, w, must in ps if must and (l, r) not in diff]
-        res = cluster(xs, edges, pair_scores={(l, r): p for l, r, p, _w, _m in ps},
+        musts = [(l, r) for l, r, p, w, must, _a in ps if must and (l, r) not in diff]
+        res = cluster(xs, edges, pair_scores={(l, r): p for l, r, p, _w, _m, _a in ps},
+                      against={(l, r) for l, r, _p, _w, _m, a in ps if a},
                       a_number={x: job.anum[x] for x in xs if x in job.anum},
                       must_link=musts, human_same=same, cannot_link=list(diff),
                       exclusive_source={x: job.src[x] for x in xs if x in job.src},

@@ -29,6 +29,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from casegraph.resolve import model as rmodel
 from casegraph.resolve import training as rtraining
 from casegraph.resolve.components import CLUSTERS_TABLE, ComponentStats, cluster_records
+from casegraph.resolve.evidence import contradiction_sql
 from casegraph.resolve.onetoone import apply_one_to_one
 from casegraph.resolve.outputs import (
     PAIRS_TABLE,
@@ -133,14 +134,17 @@ def latest_model_path(ws: Workspace) -> Path | None:
 
 # ---- scoring -------------------------------------------------------------------------------
 
-def pairs_select_sql(cfg: ResolveConfig, predictions: str, *, join_input: bool = False) -> str:
+def pairs_select_sql(cfg: ResolveConfig, predictions: str, *, join_input: bool = False,
+                     model: dict[str, Any] | None = None) -> str:
     """The query turning Splink's predictions into scored pairs with the hard rules applied.
 
     ``model_p`` is Splink's probability; ``p`` is the probability clustering uses after
     the hard rules: the same valid A-number with a compatible birth date is a must-link
     (p = 1); valid A-numbers more than one edit apart, or clearly different given names
     with no shared identifier (twins), cap p at 0.001. ``join_input``: the predictions
-    carry no matching columns; A-numbers are read from the input table.
+    carry no matching columns; A-numbers are read from the input table. ``contra``: the
+    pair's disagreeing non-name fields are strong evidence of two people (see
+    :mod:`casegraph.resolve.evidence`; always true without the ``model``).
     """
     veto = "true" if cfg.distinct_given_names_veto else "false"
     if join_input:
@@ -150,7 +154,7 @@ def pairs_select_sql(cfg: ResolveConfig, predictions: str, *, join_input: bool =
     else:
         src, a_l, a_r = f"{predictions} x", "x.a_number_l", "x.a_number_r"
     return f"""
-        select l, r, model_p, mw, must, anum_conflict, given_veto,
+        select l, r, model_p, mw, must, anum_conflict, given_veto, contra,
             case when anum_conflict then least(model_p, 0.001)
                  when must then 1.0
                  when given_veto then least(model_p, 0.001)
@@ -166,15 +170,16 @@ def pairs_select_sql(cfg: ResolveConfig, predictions: str, *, join_input: bool =
                          and damerau_levenshtein({a_l}, {a_r}) > 1, false) as anum_conflict,
                 {veto} and x.gamma_given_name = 0 and x.gamma_a_number < 1
                     and x.gamma_passport < 1 and x.gamma_fbi < 1
-                    and x.gamma_national_id < 1 as given_veto
+                    and x.gamma_national_id < 1 as given_veto,
+                coalesce({contradiction_sql(model, cfg.veto_below)}, true) as contra
             from {src}) s"""
 
 
 def _materialise_pairs(ws: Workspace, predictions_table: str, cfg: ResolveConfig,
-                       target: str = PAIRS_TABLE) -> int:
+                       target: str = PAIRS_TABLE, model: dict[str, Any] | None = None) -> int:
     """Scored pairs (see :func:`pairs_select_sql`) from a materialised predictions table."""
     ws.con.execute(f"create or replace table {target} as "
-                   f"{pairs_select_sql(cfg, predictions_table)}")
+                   f"{pairs_select_sql(cfg, predictions_table, model=model)}")
     return int(_scalar(ws, f"select count(*) from {target}"))
 
 
@@ -336,12 +341,12 @@ class Clustered:
     collected_pairs: int = 0                      # pairs brought to this process to merge
 
 
-#: Clusters a full run's predictions where they were scored, given the predictor's target:
-#: must leave ``_resolve_clusters`` (unique_id, cluster, best_link) for every input record and
+#: Clusters a full run's predictions where they were scored, given the predictor's target
+#: and the run's model (for the pairs' ``contra``: see :func:`pairs_select_sql`): must leave ``_resolve_clusters`` (unique_id, cluster, best_link) for every input record and
 #: ``_resolve_pairs`` holding at least the pairs between different clusters at or above
 #: ``review_lower`` (what the write phase reads) in the warehouse. ``None`` clusters in
 #: process; the Spark engine passes ``casegraph.scaleout.cluster.cluster_on_spark``.
-Clusterer = Callable[[Workspace, ResolveConfig, str], Clustered]
+Clusterer = Callable[[Workspace, ResolveConfig, str, dict[str, Any]], Clustered]
 
 
 def resolve_workspace(ws: Workspace, full: bool = False, progress: bool | None = True,
@@ -463,19 +468,20 @@ def _run_full(ws: Workspace, cfg: ResolveConfig, run_id: str, n: int, ph: _Phase
                 ws, INPUT_TABLE, json.loads(path.read_text(encoding="utf-8")))
             ws.con.execute(f"drop table if exists {TRAIN_SAMPLE_TABLE}")
     with ph.phase("score pairs"):
+        saved = json.loads(path.read_text(encoding="utf-8"))
         if predictor is not None:
-            predictor(ws, INPUT_TABLE, json.loads(path.read_text(encoding="utf-8")),
-                      "_resolve_predictions")
+            predictor(ws, INPUT_TABLE, saved, "_resolve_predictions")
             if clusterer is None:
-                report.pairs_scored = _materialise_pairs(ws, "_resolve_predictions", cfg)
+                report.pairs_scored = _materialise_pairs(ws, "_resolve_predictions", cfg,
+                                                         model=saved)
                 ws.con.execute("drop table if exists _resolve_predictions")
         else:
             report.pairs_scored = score_pairs_into(
                 ws, linker, PAIRS_TABLE,
-                lambda preds: pairs_select_sql(cfg, preds, join_input=True))
+                lambda preds: pairs_select_sql(cfg, preds, join_input=True, model=saved))
     with ph.phase("cluster"):
         if clusterer is not None:
-            done = clusterer(ws, cfg, "_resolve_predictions")
+            done = clusterer(ws, cfg, "_resolve_predictions", saved)
             report.pairs_scored = done.pairs_scored
             report.notes.extend(done.notes)
             clusters, rejected = _clusters(ws), done.rejected
@@ -559,6 +565,7 @@ def _run_incremental(ws: Workspace, cfg: ResolveConfig, run_id: str, n: int,
         touched.update(old_person_of[k] for k in (l, r) if k in old_person_of)
     with ph.phase("score new records"):
         linker, _sdf_all, api = rtraining.make_linker(ws, INPUT_TABLE, str(model_path))
+        saved = json.loads(model_path.read_text(encoding="utf-8"))
         for c in rmodel.TF_COLUMNS:
             linker.table_management.compute_tf_table(c)
         if changed:
@@ -572,7 +579,8 @@ def _run_incremental(ws: Workspace, cfg: ResolveConfig, run_id: str, n: int,
             between = linker.inference.predict_between(
                 old_sdf, new_sdf, threshold_match_probability=cfg.review_lower,
                 warning_mode="never")
-            _materialise_pairs(ws, between.physical_name, cfg, target="_resolve_between")
+            _materialise_pairs(ws, between.physical_name, cfg, target="_resolve_between",
+                               model=saved)
             between.drop_table_from_database_and_remove_from_cache()
             for (k,) in _fetch(ws, "select case when l in (select k from _resolve_changed_keys) "
                                    "then r else l end from _resolve_between "
@@ -589,7 +597,7 @@ def _run_incremental(ws: Workspace, cfg: ResolveConfig, run_id: str, n: int,
                     "join _resolve_scope_keys k on k.k = i.unique_id")
         scope_sdf = api.register("_resolve_scope_in")
         within = linker.inference.predict_within(scope_sdf, warning_mode="never")
-        report.pairs_scored = _materialise_pairs(ws, within.physical_name, cfg)
+        report.pairs_scored = _materialise_pairs(ws, within.physical_name, cfg, model=saved)
         within.drop_table_from_database_and_remove_from_cache()
     with ph.phase("cluster"):
         clusters, rejected = _cluster_pairs(ws, cfg,

@@ -95,9 +95,11 @@ def _rows(df: DataFrame) -> list[tuple[Any, ...]]:
     return list(zip(*cols, strict=True))
 
 
-def cluster_on_spark(ws: Workspace, cfg: ResolveConfig, predictions: str) -> Clustered:
+def cluster_on_spark(ws: Workspace, cfg: ResolveConfig, predictions: str,
+                     model: dict[str, Any] | None = None) -> Clustered:
     """Cluster the records of the input table from Splink's predictions in lake table
-    ``predictions`` (written by :func:`casegraph.scaleout.resolve.predict_to_lake`).
+    ``predictions`` (written by :func:`casegraph.scaleout.resolve.predict_to_lake`), scored
+    with ``model`` (the run's saved model: it says which pairs are contrary evidence).
 
     Leaves ``_resolve_clusters`` and ``_resolve_pairs`` (pairs between clusters at or
     above ``review_lower``) in the warehouse; returns the pair count and the refused links.
@@ -107,7 +109,8 @@ def cluster_on_spark(ws: Workspace, cfg: ResolveConfig, predictions: str) -> Clu
     register_udfs(spark)
     # the scored pairs, with the hard rules and the rounding
     read_lake(spark, ws, predictions).createOrReplaceTempView("_cg_preds")
-    write_lake(spark.sql(duckdb_to_spark_exact_round(pairs_select_sql(cfg, "_cg_preds"))),
+    write_lake(spark.sql(duckdb_to_spark_exact_round(pairs_select_sql(cfg, "_cg_preds",
+                                                                     model=model))),
                ws, PAIRS_LAKE)
     spark.catalog.dropTempView("_cg_preds")
     return cluster_pairs_on_spark(ws, cfg, PAIRS_LAKE)
@@ -137,6 +140,7 @@ def _cluster_pairs(spark: SparkSession, ws: Workspace, cfg: ResolveConfig, pairs
     pairs = read_lake(spark, ws, pairs_lake)
     pairs.createOrReplaceTempView("_cg_pairs")
     n_pairs = pairs.count()
+    cols = set(pairs.columns)
 
     # 1. the one-to-one rule between deduplicated sources
     demoted: list[tuple[str, str, float, str]] = []
@@ -146,8 +150,8 @@ def _cluster_pairs(spark: SparkSession, ws: Workspace, cfg: ResolveConfig, pairs
         thr = cfg.link_threshold
         demoted = [(l, r, float(p), RUNNER_UP) for l, r, p in _rows(spark.sql(
             f"select l, r, p from _cg_o2o where p >= {thr} and new_p < {thr} order by l, r"))]
-        _sql(spark, """select p.l, p.r, p.model_p, p.mw, p.must, p.anum_conflict,
-                p.given_veto, coalesce(o.new_p, p.p) as p
+        _sql(spark, f"""select p.l, p.r, p.model_p, p.mw, p.must, p.anum_conflict,
+                p.given_veto, {"p.contra, " if "contra" in cols else ""}coalesce(o.new_p, p.p) as p
             from _cg_pairs p left join _cg_o2o o on o.l = p.l and o.r = p.r""") \
             .createOrReplaceTempView("_cg_pairs")
 
@@ -158,7 +162,7 @@ def _cluster_pairs(spark: SparkSession, ws: Workspace, cfg: ResolveConfig, pairs
                   .withColumn("i", F.monotonically_increasing_id()), "_cg_nodes")
     st.records = nodes.count()
     _keep(_sql(spark, comp.decisions_sql("_cg_nodes", "_cg_decisions")), "_cg_dec")
-    _keep(_sql(spark, comp.int_pairs_sql("_cg_pairs", "_cg_nodes")), "_cg_ipairs")
+    _keep(_sql(spark, comp.int_pairs_sql("_cg_pairs", "_cg_nodes", cfg, cols)), "_cg_ipairs")
     _keep(_sql(spark, comp.links_sql(cfg, "_cg_ipairs", "_cg_dec")), "_cg_links")
     _components(spark, st)
 
