@@ -12,7 +12,9 @@ Usage:
 ``DIR/ws`` (``casegraph ingest DIR/*.yaml -w DIR/ws``); the truth is ``DIR/truth/records.csv``.
 ``misses`` breaks the records left outside their person's main cluster down by source,
 by the fields they carry, by the best scored link to that cluster (or no candidate pair at
-all), and by which non-name field they share with any record of their person.
+all), and by which non-name field they share with any record of their person; and gives
+an oracle's upper bound (B3 if every missed record sharing a field value with its main
+cluster, or carrying a full name no other person holds, were placed there).
 ``merges`` is the other side: for every record placed in a cluster whose majority is
 another person, the link that carried it there (its strongest scored pair to a record of
 that person), broken down by what the two records share, by the comparison levels of that
@@ -205,7 +207,45 @@ def misses(synth: Path) -> None:
         print(f"\n| {title} | records |\n|---|---|")
         for key, n in c.most_common(12):
             print(f"| {key} | {n:,} |")
+    _ceiling(ws, truth, pred, inp, by_person)
     ws.close()
+
+
+def _ceiling(ws: Workspace, truth: dict[str, str], pred: dict[str, str],
+             inp: dict[str, tuple[Any, ...]], by_person: dict[str, list[str]]) -> None:
+    """What B3 an oracle would reach by moving missed records into their person's main
+    cluster: (a) those sharing a non-name field value with a record of that cluster, (b)
+    also those whose exact full name no other person of the truth carries. A record with
+    neither has nothing but a name that other people share: no evidence can place it."""
+    from collections import Counter, defaultdict
+
+    from casegraph.resolve.prepare import INPUT_TABLE
+
+    names = {k: (g, f) for k, g, f in ws.con.execute(
+        f"select unique_id, given_norm, family_norm from {INPUT_TABLE}").fetchall()}
+    holders: dict[tuple[Any, Any], set[str]] = defaultdict(set)
+    for k, nm in names.items():
+        if k in truth:
+            holders[nm].add(truth[k])
+    shared, unique = dict(pred), dict(pred)
+    for ks in by_person.values():
+        main = Counter(pred[k] for k in ks).most_common(1)[0][0]
+        mains = [m for m in ks if pred[m] == main]
+        for k in ks:
+            if pred[k] == main:
+                continue
+            vals = inp[k][1:]
+            if any(v is not None and any(inp[m][i + 1] == v for m in mains)
+                   for i, v in enumerate(vals)):
+                shared[k] = unique[k] = main
+            elif len(holders[names[k]]) == 1:
+                unique[k] = main
+    print("\n| oracle (upper bound) | B3 P | B3 R | B3 F1 |\n|---|---|---|---|")
+    for label, p in (("as resolved", pred), ("+ missed records sharing a non-name field", shared),
+                     ("+ missed records whose exact name no other person holds", unique)):
+        d = score_clusters(p, truth).as_dict()
+        print(f"| {label} | {d['b3_precision']:.4f} | {d['b3_recall']:.4f} | "
+              f"{d['b3_f1']:.4f} |")
 
 
 def _levels(linker: Any) -> dict[str, dict[int, str]]:
