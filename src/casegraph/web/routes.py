@@ -14,6 +14,7 @@ import html as htmlmod
 import mimetypes
 import re
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -102,18 +103,30 @@ async def _form(request: Request) -> dict[str, Any]:
     return out
 
 
-async def _post(request: Request, permission: str
-                ) -> tuple[Any, dict[str, Any], Response | None]:
-    """Login + permission + CSRF for a form post: (principal, form, error response)."""
+#: what a form post does once the user may post it: (workspace, principal, form) -> response
+_Act = Callable[[Any, Any, dict[str, Any]], Response]
+#: where a refused post goes: (form, the service's message) -> response
+_Failed = Callable[[dict[str, Any], str], Response]
+
+
+async def _form_action(request: Request, permission: str, act: _Act, failed: _Failed
+                       ) -> Response:
+    """Every form post of the UI: login, ``permission`` (a refusal is audited and shown as a
+    403 page), CSRF, then ``act``; a service's refusal (ServiceError, already audited by
+    the service) goes back to the page with its message through ``failed``."""
     p, r = _gate(request, permission)
     if r is not None:
-        return p, {}, r
+        return r
     form = await _form(request)
     if not backend.csrf_ok(request, p, form):
-        return p, form, _error(request, p, 403, "Form expired",
-                               "The form's security token is missing or out of date "
-                               "(CSRF check). Reload the page and try again.")
-    return p, form, None
+        return _error(request, p, 403, "Form expired",
+                      "The form's security token is missing or out of date "
+                      "(CSRF check). Reload the page and try again.")
+    ws = backend.workspace(request)
+    try:
+        return act(ws, p, form)
+    except backend.ServiceError as e:
+        return failed(form, _msg(e))
 
 
 def _redirect(url: str, **msg: str) -> RedirectResponse:
@@ -604,16 +617,12 @@ def leads_page(request: Request, msg: str | None = None, err: str | None = None)
 
 @router.post("/ui/leads/{lead_id}/decision")
 async def lead_decision(request: Request, lead_id: str) -> Response:
-    p, form, r = await _post(request, "leads.decide")
-    if r is not None:
-        return r
-    ws = backend.workspace(request)
-    decision = form.get("decision")
-    reason = str(form.get("reason") or "")
-    acks = form.get("acknowledge") or []
-    acks = acks if isinstance(acks, list) else [acks]
-    svc = _service("leads")
-    try:
+    def act(ws: Any, p: Any, form: dict[str, Any]) -> Response:
+        decision = form.get("decision")
+        reason = str(form.get("reason") or "")
+        acks = form.get("acknowledge") or []
+        acks = acks if isinstance(acks, list) else [acks]
+        svc = _service("leads")
         if decision == "approve":
             res = svc.approve_lead(ws, p, lead_id, reason, acknowledge=acks)
             return _redirect("/ui/leads", msg=f"Lead {lead_id} approved; case "
@@ -621,9 +630,10 @@ async def lead_decision(request: Request, lead_id: str) -> Response:
         if decision == "reject":
             svc.reject_lead(ws, p, lead_id, reason)
             return _redirect("/ui/leads", msg=f"Lead {lead_id} rejected.")
-    except backend.ServiceError as e:
-        return _redirect("/ui/leads", err=_msg(e))
-    return _redirect("/ui/leads", err="Choose approve or reject.")
+        return _redirect("/ui/leads", err="Choose approve or reject.")
+
+    return await _form_action(request, "leads.decide", act,
+                              lambda form, m: _redirect("/ui/leads", err=m))
 
 
 # ---- cases ------------------------------------------------------------------------------------
@@ -661,34 +671,32 @@ def cases_page(request: Request, msg: str | None = None, err: str | None = None,
 
 @router.post("/ui/cases/{case_id}/assign")
 async def case_assign(request: Request, case_id: str) -> Response:
-    p, form, r = await _post(request, "cases.assign")
-    if r is not None:
-        return r
-    ws = backend.workspace(request)
-    officer = str(form.get("officer") or "")
-    try:
+    def act(ws: Any, p: Any, form: dict[str, Any]) -> Response:
+        officer = str(form.get("officer") or "")
         _service("workflow").assign_case(ws, p, case_id, officer,
                                          note=str(form.get("note") or "") or None)
-    except backend.ServiceError as e:
-        return _redirect("/ui/cases", err=f"Case {case_id} not assigned: {_msg(e)}")
-    return _redirect("/ui/cases", msg=f"Case {case_id} assigned to {officer}.")
+        return _redirect("/ui/cases", msg=f"Case {case_id} assigned to {officer}.")
+
+    return await _form_action(
+        request, "cases.assign", act,
+        lambda form, m: _redirect("/ui/cases", err=f"Case {case_id} not assigned: {m}"))
 
 
 @router.post("/ui/cases/{case_id}/outcome")
 async def case_outcome(request: Request, case_id: str) -> Response:
-    p, form, r = await _post(request, "cases.work")
-    if r is not None:
-        return r
-    ws = backend.workspace(request)
-    outcome = str(form.get("outcome") or "")
-    back = f"/ui/cases/{quote(case_id)}" if form.get("back") == "case" else "/ui/cases"
-    try:
+    def back(form: dict[str, Any]) -> str:
+        return f"/ui/cases/{quote(case_id)}" if form.get("back") == "case" else "/ui/cases"
+
+    def act(ws: Any, p: Any, form: dict[str, Any]) -> Response:
+        outcome = str(form.get("outcome") or "")
         _service("workflow").record_outcome(ws, p, case_id, outcome,
                                             note=str(form.get("notes") or "") or None)
-    except backend.ServiceError as e:
-        return _redirect(back, err=f"Outcome not recorded on {case_id}: {_msg(e)}")
-    return _redirect(back, msg=f"Outcome '{outcome.replace('_', ' ')}' recorded on "
-                     f"case {case_id}.")
+        return _redirect(back(form), msg=f"Outcome '{outcome.replace('_', ' ')}' recorded on "
+                         f"case {case_id}.")
+
+    return await _form_action(
+        request, "cases.work", act,
+        lambda form, m: _redirect(back(form), err=f"Outcome not recorded on {case_id}: {m}"))
 
 
 @router.get("/ui/cases/{case_id}")
@@ -714,16 +722,14 @@ def case_page(request: Request, case_id: str, msg: str | None = None, err: str |
 
 @router.post("/ui/cases/{case_id}/note")
 async def case_note(request: Request, case_id: str) -> Response:
-    p, form, r = await _post(request, "cases.work")
-    if r is not None:
-        return r
-    ws = backend.workspace(request)
     back = f"/ui/cases/{quote(case_id)}"
-    try:
+
+    def act(ws: Any, p: Any, form: dict[str, Any]) -> Response:
         _service("workflow").add_note(ws, p, case_id, str(form.get("note") or ""))
-    except backend.ServiceError as e:
-        return _redirect(back, err=f"Note not added: {_msg(e)}")
-    return _redirect(back, msg="Note added.")
+        return _redirect(back, msg="Note added.")
+
+    return await _form_action(request, "cases.work", act,
+                              lambda form, m: _redirect(back, err=f"Note not added: {m}"))
 
 
 # ---- identity review --------------------------------------------------------------------------
@@ -769,18 +775,16 @@ def review_page(request: Request, item: str | None = None, msg: str | None = Non
 
 @router.post("/ui/review/{review_id}")
 async def review_decide(request: Request, review_id: str) -> Response:
-    p, form, r = await _post(request, "review.decide")
-    if r is not None:
-        return r
-    ws = backend.workspace(request)
-    decision = str(form.get("decision") or "")
-    try:
+    def act(ws: Any, p: Any, form: dict[str, Any]) -> Response:
+        decision = str(form.get("decision") or "")
         _service("review").decide_review(ws, p, review_id, decision,
                                          str(form.get("reason") or ""))
-    except backend.ServiceError as e:
-        return _redirect(f"/ui/review?item={quote(review_id)}",
-                         err=f"Decision not recorded: {_msg(e)}")
-    return _redirect("/ui/review", msg=f"Review item {review_id}: recorded '{decision}'.")
+        return _redirect("/ui/review", msg=f"Review item {review_id}: recorded '{decision}'.")
+
+    return await _form_action(
+        request, "review.decide", act,
+        lambda form, m: _redirect(f"/ui/review?item={quote(review_id)}",
+                                  err=f"Decision not recorded: {m}"))
 
 
 # ---- departures -------------------------------------------------------------------------------
@@ -878,22 +882,21 @@ def logistics_page(request: Request, msg: str | None = None, err: str | None = N
 
 @router.post("/ui/logistics/plans/{plan_id}/publish")
 async def publish_plan(request: Request, plan_id: str) -> Response:
-    p, _, r = await _post(request, "logistics.plan")
-    if r is not None:
-        return r
-    ws = backend.workspace(request)
-    try:
+    def act(ws: Any, p: Any, form: dict[str, Any]) -> Response:
         res = _service("logistics").publish_plan(ws, p, plan_id)
-    except backend.ServiceError as e:
-        return _redirect("/ui/logistics", err=f"Plan {plan_id} not published: {_msg(e)}")
-    text = f"Published {res.get('plan_id', plan_id)}: {res.get('scheduled', 0)} detainees scheduled"
-    if res.get("unscheduled"):
-        text += f", {res['unscheduled']} no longer scheduled"
-    if res.get("superseded"):
-        text += f"; supersedes {res['superseded']}"
-    if res.get("withheld"):
-        text += f"; {len(res['withheld'])} withheld (gates no longer pass)"
-    return _redirect("/ui/logistics", msg=text + ".")
+        text = (f"Published {res.get('plan_id', plan_id)}: {res.get('scheduled', 0)} "
+                "detainees scheduled")
+        if res.get("unscheduled"):
+            text += f", {res['unscheduled']} no longer scheduled"
+        if res.get("superseded"):
+            text += f"; supersedes {res['superseded']}"
+        if res.get("withheld"):
+            text += f"; {len(res['withheld'])} withheld (gates no longer pass)"
+        return _redirect("/ui/logistics", msg=text + ".")
+
+    return await _form_action(
+        request, "logistics.plan", act,
+        lambda form, m: _redirect("/ui/logistics", err=f"Plan {plan_id} not published: {m}"))
 
 
 # ---- audit ------------------------------------------------------------------------------------
