@@ -7,15 +7,26 @@ to the workspace anyway) and are audited as such.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import sys
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from casegraph.cli.common import UserError, WorkspaceOpt, console, fail_cleanly, open_workspace
+from casegraph.cli.common import (
+    UserError,
+    WorkspaceOpt,
+    console,
+    fail_cleanly,
+    open_workspace,
+    user_errors,
+)
+from casegraph.workspace import Workspace
 
 audit_app = typer.Typer(no_args_is_help=True, help="Verify and read the audit log.")
 users_app = typer.Typer(no_args_is_help=True, help="Manage users and roles.")
@@ -105,6 +116,35 @@ def audit_show(
 
 
 # ---- users ---------------------------------------------------------------------------------
+PasswordStdinOpt = Annotated[bool, typer.Option(
+    "--password-stdin", help="Read the password from standard input.")]
+PromptOpt = Annotated[bool, typer.Option("--prompt", help="Ask for the password (hidden).")]
+
+
+@contextlib.contextmanager
+def _user_admin(workspace: Path, action: str, username: str
+                ) -> Iterator[tuple[Workspace, str, str]]:
+    """What every change to a user runs in: one-line CLI errors, the workspace, the
+    ``users.manage`` permission (a refusal is audited as ``action`` on ``username``) and
+    the users room's refusals (UserAdminError) as one-line errors.
+
+    Yields (workspace, acting user, acting role).
+    """
+    from casegraph.governance.permissions import cli_require
+    from casegraph.governance.users import UserAdminError
+
+    with fail_cleanly():
+        ws = open_workspace(workspace)
+        actor, role = cli_require(ws, "users.manage", action, [username])
+        with user_errors(UserAdminError):
+            yield ws, actor, role
+
+
+def _show_generated(generated: str | None) -> None:
+    if generated:
+        console.print(f"password (shown once): [bold]{generated}[/]", soft_wrap=True)
+
+
 def _read_password(password_stdin: bool, prompt: bool) -> str | None:
     if password_stdin:
         pw = sys.stdin.readline().rstrip("\r\n")
@@ -123,26 +163,17 @@ def users_add(
     role: Annotated[str, typer.Option("--role", "-r",
                                       help="analyst, supervisor, officer, logistics, auditor "
                                            "or admin.")],
-    password_stdin: Annotated[bool, typer.Option(
-        "--password-stdin", help="Read the password from standard input.")] = False,
-    prompt: Annotated[bool, typer.Option(
-        "--prompt", help="Ask for the password (hidden).")] = False,
+    password_stdin: PasswordStdinOpt = False,
+    prompt: PromptOpt = False,
 ) -> None:
     """Add a user. Without --password-stdin/--prompt a password is generated and printed once."""
-    from casegraph.governance.permissions import cli_require
-    from casegraph.governance.users import UserAdminError, add_user
+    from casegraph.governance.users import add_user
 
-    with fail_cleanly():
-        ws = open_workspace(workspace)
-        actor, arole = cli_require(ws, "users.manage", "user.add", [username])
+    with _user_admin(workspace, "user.add", username) as (ws, actor, arole):
         pw = _read_password(password_stdin, prompt)
-        try:
-            user, generated = add_user(ws, username, role, pw, actor=actor, actor_role=arole)
-        except UserAdminError as e:
-            raise UserError(str(e)) from e
+        user, generated = add_user(ws, username, role, pw, actor=actor, actor_role=arole)
         console.print(f"added user [bold]{user.username}[/] ({user.role})")
-        if generated:
-            console.print(f"password (shown once): [bold]{generated}[/]", soft_wrap=True)
+        _show_generated(generated)
 
 
 @users_app.command("list")
@@ -171,15 +202,9 @@ def users_list(workspace: WorkspaceOpt) -> None:
 def _change(workspace: WorkspaceOpt, username: str, action: str, fn_name: str,
             *args: str) -> None:
     from casegraph.governance import users as users_mod
-    from casegraph.governance.permissions import cli_require
 
-    with fail_cleanly():
-        ws = open_workspace(workspace)
-        actor, role = cli_require(ws, "users.manage", action, [username])
-        try:
-            u = getattr(users_mod, fn_name)(ws, username, *args, actor=actor, actor_role=role)
-        except users_mod.UserAdminError as e:
-            raise UserError(str(e)) from e
+    with _user_admin(workspace, action, username) as (ws, actor, role):
+        u = getattr(users_mod, fn_name)(ws, username, *args, actor=actor, actor_role=role)
         console.print(f"{u.username}: role {u.role}, "
                       f"{'disabled' if u.disabled else 'active'}")
 
@@ -210,29 +235,20 @@ def users_set_role(workspace: WorkspaceOpt,
 def users_set_password(
     workspace: WorkspaceOpt,
     username: Annotated[str, typer.Argument(help="User whose password to replace.")],
-    password_stdin: Annotated[bool, typer.Option(
-        "--password-stdin", help="Read the password from standard input.")] = False,
-    prompt: Annotated[bool, typer.Option(
-        "--prompt", help="Ask for the password (hidden).")] = False,
+    password_stdin: PasswordStdinOpt = False,
+    prompt: PromptOpt = False,
 ) -> None:
     """Replace a user's password (generated and printed once unless given); ends sessions."""
-    from casegraph.governance.permissions import cli_require
-    from casegraph.governance.users import UserAdminError, generate_password, set_password
+    from casegraph.governance.users import generate_password, set_password
 
-    with fail_cleanly():
-        ws = open_workspace(workspace)
-        actor, role = cli_require(ws, "users.manage", "user.set_password", [username])
+    with _user_admin(workspace, "user.set_password", username) as (ws, actor, role):
         pw = _read_password(password_stdin, prompt)
         generated = None
         if pw is None:
             pw = generated = generate_password()
-        try:
-            set_password(ws, username, pw, actor=actor, actor_role=role)
-        except UserAdminError as e:
-            raise UserError(str(e)) from e
+        set_password(ws, username, pw, actor=actor, actor_role=role)
         console.print(f"password of {username} replaced; open sessions ended")
-        if generated:
-            console.print(f"password (shown once): [bold]{generated}[/]", soft_wrap=True)
+        _show_generated(generated)
 
 
 @users_app.command("roles")
