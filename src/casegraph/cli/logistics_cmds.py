@@ -37,6 +37,9 @@ ToOpt = Annotated[str | None, typer.Option(
     "--to", help="Last departure day YYYY-MM-DD (default --from + 13 days).", show_default=False)]
 AsOfOpt = Annotated[str | None, typer.Option(
     "--as-of", help="Date YYYY-MM-DD (default today).", show_default=False)]
+ExportOutOpt = Annotated[Path, typer.Option("--out", "-o", help="CSV file to write.")]
+ExportPlanOpt = Annotated[str | None, typer.Option(
+    "--plan", help="Plan to export (default the latest).", show_default=False)]
 
 
 _date = parse_date
@@ -319,9 +322,8 @@ def register(app: typer.Typer) -> None:
     @export_app.command("plan")
     def export_plan(
         workspace: WorkspaceOpt,
-        out: Annotated[Path, typer.Option("--out", "-o", help="CSV file to write.")],
-        plan_id: Annotated[str | None, typer.Option(
-            "--plan", help="Plan to export (default the latest).", show_default=False)] = None,
+        out: ExportOutOpt,
+        plan_id: ExportPlanOpt = None,
         purpose: PurposeOpt = None,
     ) -> None:
         """The plan as CSV: person_id,leg_id (one row per assigned detainee)."""
@@ -334,9 +336,8 @@ def register(app: typer.Typer) -> None:
     @export_app.command("unassigned")
     def export_unassigned(
         workspace: WorkspaceOpt,
-        out: Annotated[Path, typer.Option("--out", "-o", help="CSV file to write.")],
-        plan_id: Annotated[str | None, typer.Option(
-            "--plan", help="Plan to export (default the latest).", show_default=False)] = None,
+        out: ExportOutOpt,
+        plan_id: ExportPlanOpt = None,
         purpose: PurposeOpt = None,
     ) -> None:
         """Detainees the plan leaves in custody as CSV: person_id,reason (binding reason)."""
