@@ -8,6 +8,8 @@ with a note and a timestamp. ``closed`` is final. Officers see only their own ca
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import func, select
@@ -113,6 +115,38 @@ def _clean_note(note: str | None, required: bool = False) -> str | None:
     return note or None
 
 
+@contextlib.contextmanager
+def _changing(ws: Any, actor: Principal, case_id: str, *, refuse_closed: bool
+              ) -> Iterator[tuple[Any, Case]]:
+    """The start of every change to a case: a transaction holding the audit-log lock (which
+    serialises changes to a case, so status checks hold until commit) and the case as
+    ``actor`` may see it; with ``refuse_closed``, a closed case is refused (Conflict).
+
+    Yields (session, case).
+    """
+    with session_scope(ws) as s:
+        lock_log(s)
+        c = _load(s, actor, case_id)
+        if refuse_closed and c.status == "closed":
+            raise Conflict(f"case {case_id} is closed")
+        yield s, c
+
+
+def _log_change(s: Any, actor: Principal, c: Case, case_id: str, now: str, event: str,
+                value: str | None, note: str | None, action: str, detail: dict[str, Any]
+                ) -> dict[str, Any]:
+    """The end of every change to a case: stamp it, add the event to the case's history and
+    to the audit log in the same transaction (both or neither), and return the case as it
+    now is, with its events."""
+    c.updated_at = now
+    s.add(CaseEvent(case_id=case_id, event=event, value=value, note=note,
+                    actor=actor.username, at=now))
+    append_event(s, actor=actor.username, role=actor.role, action=action,
+                 object_ids=[case_id, c.person_id or ""], detail=detail)
+    s.flush()
+    return _case_dict(c, _events(s, case_id))
+
+
 def assign_case(ws: Any, actor: Principal, case_id: str, officer: str,
                 note: str | None = None) -> dict[str, Any]:
     """Assign (or re-assign) a case to an active officer."""
@@ -120,11 +154,7 @@ def assign_case(ws: Any, actor: Principal, case_id: str, officer: str,
     note = _clean_note(note)
     officer = clean_text(officer, "officer").lower()
     now = now_iso()
-    with session_scope(ws) as s:
-        lock_log(s)  # serialise changes to a case (status checks hold until commit)
-        c = _load(s, actor, case_id)
-        if c.status == "closed":
-            raise Conflict(f"case {case_id} is closed")
+    with _changing(ws, actor, case_id, refuse_closed=True) as (s, c):
         u = s.scalar(select(User).where(User.username == officer))
         if u is None or u.disabled:
             raise Invalid(f"no active user {officer!r}")
@@ -134,14 +164,8 @@ def assign_case(ws: Any, actor: Principal, case_id: str, officer: str,
         c.assigned_to = officer
         if c.status == "open":
             c.status = "assigned"
-        c.updated_at = now
-        s.add(CaseEvent(case_id=case_id, event="assigned", value=officer, note=note,
-                        actor=actor.username, at=now))
-        append_event(s, actor=actor.username, role=actor.role, action="case.assign",
-                     object_ids=[case_id, c.person_id or ""],
-                     detail={"officer": officer, "previous": previous, "note": note})
-        s.flush()
-        return _case_dict(c, _events(s, case_id))
+        return _log_change(s, actor, c, case_id, now, "assigned", officer, note, "case.assign",
+                           {"officer": officer, "previous": previous, "note": note})
 
 
 def record_outcome(ws: Any, actor: Principal, case_id: str, outcome: str,
@@ -152,39 +176,22 @@ def record_outcome(ws: Any, actor: Principal, case_id: str, outcome: str,
         raise Invalid(f"outcome must be one of {', '.join(OUTCOMES)}")
     note = _clean_note(note)
     now = now_iso()
-    with session_scope(ws) as s:
-        lock_log(s)  # serialise changes to a case (status checks hold until commit)
-        c = _load(s, actor, case_id)
-        if c.status == "closed":
-            raise Conflict(f"case {case_id} is closed")
+    with _changing(ws, actor, case_id, refuse_closed=True) as (s, c):
         if c.status == "open":
             raise Conflict(f"case {case_id} is not assigned to an officer yet")
         previous = c.status
         c.status = outcome
-        c.updated_at = now
-        s.add(CaseEvent(case_id=case_id, event="outcome", value=outcome, note=note,
-                        actor=actor.username, at=now))
-        append_event(s, actor=actor.username, role=actor.role, action="case.outcome",
-                     object_ids=[case_id, c.person_id or ""],
-                     detail={"outcome": outcome, "previous": previous, "note": note})
-        s.flush()
-        return _case_dict(c, _events(s, case_id))
+        return _log_change(s, actor, c, case_id, now, "outcome", outcome, note, "case.outcome",
+                           {"outcome": outcome, "previous": previous, "note": note})
 
 
 def add_note(ws: Any, actor: Principal, case_id: str, note: str) -> dict[str, Any]:
     require(ws, actor, "cases.work", "case.note", [case_id])
     note = _clean_note(note, required=True)
     now = now_iso()
-    with session_scope(ws) as s:
-        lock_log(s)
-        c = _load(s, actor, case_id)
-        c.updated_at = now
-        s.add(CaseEvent(case_id=case_id, event="note", value=None, note=note,
-                        actor=actor.username, at=now))
-        append_event(s, actor=actor.username, role=actor.role, action="case.note",
-                     object_ids=[case_id, c.person_id or ""], detail={"note": note})
-        s.flush()
-        return _case_dict(c, _events(s, case_id))
+    with _changing(ws, actor, case_id, refuse_closed=False) as (s, c):
+        return _log_change(s, actor, c, case_id, now, "note", None, note, "case.note",
+                           {"note": note})
 
 
 def list_officers(ws: Any, actor: Principal) -> list[dict[str, Any]]:
