@@ -280,6 +280,22 @@ def _check_open(ws: Any, lead_id: str, session: Any = None) -> None:
                        f"{d.decided_at}")
 
 
+def _decidable(ws: Any, actor: Principal, lead_id: str, reason: str, verb: str
+               ) -> tuple[str, dict[str, Any], str]:
+    """What approving and rejecting both check first, in this order: the permission
+    (audited as ``lead.<verb>``), a reason, the lead exists and is not decided yet.
+
+    Returns (cleaned reason, lead row, person id).
+    """
+    require(ws, actor, "leads.decide", f"lead.{verb}", [lead_id])
+    reason = clean_text(reason, "reason")
+    if len(reason) < MIN_REASON:
+        raise Invalid(f"a reason is required to {verb} a lead")
+    row = _get_lead_row(ws, lead_id)
+    _check_open(ws, lead_id)
+    return reason, row, str(row.get("person_id"))
+
+
 def approve_lead(ws: Any, actor: Principal, lead_id: str, reason: str, *,
                  acknowledge: list[str] | None = None, as_of: dt.date | None = None
                  ) -> dict[str, Any]:
@@ -289,13 +305,7 @@ def approve_lead(ws: Any, actor: Principal, lead_id: str, reason: str, *,
         Conflict: already decided, person no longer eligible (says why), or flags not
             acknowledged.
     """
-    require(ws, actor, "leads.decide", "lead.approve", [lead_id])
-    reason = clean_text(reason, "reason")
-    if len(reason) < MIN_REASON:
-        raise Invalid("a reason is required to approve a lead")
-    row = _get_lead_row(ws, lead_id)
-    _check_open(ws, lead_id)
-    person_id = str(row.get("person_id"))
+    reason, row, person_id = _decidable(ws, actor, lead_id, reason, "approve")
     rc = recheck_person(ws, person_id, as_of)
     if not rc.eligible:
         audit(ws, actor, "lead.approve", [lead_id, person_id], result="refused",
@@ -340,13 +350,7 @@ def approve_lead(ws: Any, actor: Principal, lead_id: str, reason: str, *,
 
 
 def reject_lead(ws: Any, actor: Principal, lead_id: str, reason: str) -> dict[str, Any]:
-    require(ws, actor, "leads.decide", "lead.reject", [lead_id])
-    reason = clean_text(reason, "reason")
-    if len(reason) < MIN_REASON:
-        raise Invalid("a reason is required to reject a lead")
-    row = _get_lead_row(ws, lead_id)
-    _check_open(ws, lead_id)
-    person_id = str(row.get("person_id"))
+    reason, _row, person_id = _decidable(ws, actor, lead_id, reason, "reject")
     now = now_iso()
     with session_scope(ws) as s:
         _check_open(ws, lead_id, s)
