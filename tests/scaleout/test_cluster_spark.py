@@ -43,13 +43,13 @@ def _cases() -> tuple[list[tuple[str, str, str | None]], list[tuple], list[tuple
         for (l, r), (p, w, must) in case["pairs"].items():
             conflict = rnd.random() < 0.05 and not must
             pairs.append((pre + l, pre + r, p, w, must, conflict, False,
-                          min(p, 0.001) if conflict else p))
+                          rnd.random() < 0.5, min(p, 0.001) if conflict else p))
         decisions += [(pre + l, pre + r, d) for l, r, d in case["decisions"]]
     for seed in range(4):  # many ties among strong links
         nodes, scores, _edges = _graph(seed)
         pre = f"t{seed}/"
         recs += [(pre + k, "x", None) for k in nodes]
-        pairs += [(pre + l, pre + r, p, round(p * 10, 1), False, False, False, p)
+        pairs += [(pre + l, pre + r, p, round(p * 10, 1), False, False, False, True, p)
                   for (l, r), p in scores.items()]
     # one-to-one between two deduplicated sources: runner-ups, mutual bests, a capped pair
     for g in range(6):
@@ -62,7 +62,8 @@ def _cases() -> tuple[list[tuple[str, str, str | None]], list[tuple], list[tuple
                     p = rnd.choice([0.97, 0.95, 0.7, 0.6, 0.2])
                     w = rnd.choice([9.0, 8.0, 3.0])  # ties in weight too
                     veto = rnd.random() < 0.1
-                    pairs.append((x, y, p, w, False, False, veto, min(p, 0.001) if veto else p))
+                    pairs.append((x, y, p, w, False, False, veto, veto,
+                                  min(p, 0.001) if veto else p))
     return recs, pairs, decisions
 
 
@@ -74,7 +75,7 @@ def _load(ws: Workspace) -> None:
     con = ws.con
     inp = pa.table({"unique_id": [r[0] for r in recs], "source": [r[1] for r in recs],
                     "a_number": pa.array([r[2] for r in recs], type=pa.string())})
-    cols = ("l", "r", "model_p", "mw", "must", "anum_conflict", "given_veto", "p")
+    cols = ("l", "r", "model_p", "mw", "must", "anum_conflict", "given_veto", "contra", "p")
     prs = pa.table({c: [row[i] for row in pairs] for i, c in enumerate(cols)})
     con.register("_inp", inp)
     con.register("_prs", prs)
@@ -106,7 +107,9 @@ def spark_ready() -> None:
     os.environ.setdefault("CASEGRAPH_SPARK_MASTER", "local[2]")
 
 
-def test_spark_clusters_equal_embedded(tmp_path: Path, spark_ready: None) -> None:
+def test_spark_clusters_equal_embedded(tmp_path: Path, spark_ready: None,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from casegraph.scaleout import cluster as spark_cluster
     from casegraph.scaleout.cluster import PAIRS_LAKE, cluster_pairs_on_spark
     from casegraph.scaleout.lake import export_to_lake
 
@@ -141,6 +144,13 @@ def test_spark_clusters_equal_embedded(tmp_path: Path, spark_ready: None) -> Non
     assert 0 < done.collected_pairs < done.pairs_scored
     assert ws.con.execute(f"select * from {PAIRS_TABLE} order by l, r").fetchall() \
         == want_review
+    # the same with the merge on the executors (what large runs do)
+    monkeypatch.setattr(spark_cluster, "DRIVER_MERGE_MAX_RECORDS", 0)
+    again = cluster_pairs_on_spark(ws, CFG, PAIRS_LAKE)
+    assert _result(ws) == (want_part, want_best)
+    assert again.rejected == done.rejected
+    assert again.collected_pairs == 0
+    assert "merged on the executors" in again.notes[0]
     ws.close()
 
 

@@ -33,6 +33,8 @@ consecutive, but in key order, which is all the labels and the merge's tie-break
 from __future__ import annotations
 
 import logging
+import os
+import time
 from typing import TYPE_CHECKING, Any
 
 from casegraph.resolve import components as comp
@@ -109,11 +111,15 @@ def cluster_on_spark(ws: Workspace, cfg: ResolveConfig, predictions: str,
     register_udfs(spark)
     # the scored pairs, with the hard rules and the rounding
     read_lake(spark, ws, predictions).createOrReplaceTempView("_cg_preds")
+    t = time.perf_counter()
     write_lake(spark.sql(duckdb_to_spark_exact_round(pairs_select_sql(cfg, "_cg_preds",
                                                                      model=model))),
                ws, PAIRS_LAKE)
     spark.catalog.dropTempView("_cg_preds")
-    return cluster_pairs_on_spark(ws, cfg, PAIRS_LAKE)
+    took = time.perf_counter() - t
+    done = cluster_pairs_on_spark(ws, cfg, PAIRS_LAKE)
+    done.notes.append(f"Spark clustering steps (s): pairs {took:.1f}, {done.notes.pop()}")
+    return done
 
 
 def cluster_pairs_on_spark(ws: Workspace, cfg: ResolveConfig, pairs_lake: str) -> Clustered:
@@ -134,6 +140,14 @@ def cluster_pairs_on_spark(ws: Workspace, cfg: ResolveConfig, pairs_lake: str) -
 def _cluster_pairs(spark: SparkSession, ws: Workspace, cfg: ResolveConfig, pairs_lake: str
                    ) -> Clustered:
     st = ComponentStats()
+    steps: dict[str, float] = {}
+    t0 = time.perf_counter()
+
+    def step(name: str) -> None:
+        nonlocal t0
+        steps[name] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+
     read_lake(spark, ws, INPUT_TABLE).createOrReplaceTempView("_cg_input")
     export_to_lake(ws, "identity_decisions")
     read_lake(spark, ws, "identity_decisions").createOrReplaceTempView("_cg_decisions")
@@ -155,6 +169,7 @@ def _cluster_pairs(spark: SparkSession, ws: Workspace, cfg: ResolveConfig, pairs
             from _cg_pairs p left join _cg_o2o o on o.l = p.l and o.r = p.r""") \
             .createOrReplaceTempView("_cg_pairs")
 
+    step("one-to-one")
     # 2. records by number, decisions, pairs by number, links; the components
     from pyspark.sql import functions as F
 
@@ -166,6 +181,7 @@ def _cluster_pairs(spark: SparkSession, ws: Workspace, cfg: ResolveConfig, pairs
     _keep(_sql(spark, comp.links_sql(cfg, "_cg_ipairs", "_cg_dec")), "_cg_links")
     _components(spark, st)
 
+    step("components")
     # 3. settled components
     _keep(_sql(spark, comp.components_sql(cfg, "_cg_lab", "_cg_ipairs", "_cg_nodes",
                                           "_cg_dec", "_cg_input")), "_cg_comp")
@@ -173,10 +189,17 @@ def _cluster_pairs(spark: SparkSession, ws: Workspace, cfg: ResolveConfig, pairs
     st.components, st.settled_in_sql, st.searched_records = (int(x or 0) for x in counts)
     st.searched = st.components - st.settled_in_sql
 
-    # 4. the constrained merge on the driver, for the unsettled components only
+    step("settled")
+    # 4. the constrained merge, for the unsettled components only
     collected_pairs = 0
+    merged_on = "the driver"
+    found: list[tuple[int, int]] = []
     if st.searched:
         _keep(_sql(spark, comp.search_members_sql("_cg_lab", "_cg_comp")), "_cg_search")
+    if st.searched and st.searched_records > DRIVER_MERGE_MAX_RECORDS:
+        merged_on = "the executors"
+        st.rejected.extend(_merge_on_executors(spark, cfg, st.searched_records))
+    elif st.searched:
         nodes_rows = _rows(spark.sql(duckdb_to_spark(
             comp.search_nodes_sql("_cg_search", "_cg_nodes", "_cg_input"))))
         pair_rows = _rows(spark.sql(duckdb_to_spark(
@@ -188,9 +211,9 @@ def _cluster_pairs(spark: SparkSession, ws: Workspace, cfg: ResolveConfig, pairs
         del nodes_rows, pair_rows, dec_rows
         st.rejected.extend(rejected)
         found = [(int(i), int(c)) for i, c in zip(out_i, out_c, strict=True)]
-    else:
-        found = []
-    spark.createDataFrame(found, "i bigint, c bigint").createOrReplaceTempView("_cg_found")
+    if merged_on == "the driver":
+        spark.createDataFrame(found, "i bigint, c bigint").createOrReplaceTempView("_cg_found")
+    step("merge")
     # records outside every link are their own component
     _sql(spark, """select n.i, coalesce(l.c, n.i) as c from _cg_nodes n
                    left join _cg_lab l on l.i = n.i""").createOrReplaceTempView("_cg_all_lab")
@@ -202,30 +225,104 @@ def _cluster_pairs(spark: SparkSession, ws: Workspace, cfg: ResolveConfig, pairs
     write_lake(_sql(spark, review_pairs_sql(cfg, "_cg_pairs", "_cg_clusters")), ws,
                REVIEW_PAIRS_LAKE)
 
+    step("clusters")
     # back to the serving copy
     ws.con.execute(f"create or replace temp table {CLUSTERS_TABLE} as select * from "
                    f"read_parquet('{table_uri(ws, CLUSTERS_LAKE)}/*.parquet')")
     n_review = import_from_lake(ws, REVIEW_PAIRS_LAKE, PAIRS_TABLE)
-    for view in ("_cg_input", "_cg_decisions", "_cg_pairs", "_cg_o2o", "_cg_nodes", "_cg_dec", "_cg_ipairs", "_cg_links", "_cg_lab",
+    for view in ("_cg_merged", "_cg_input", "_cg_decisions", "_cg_pairs", "_cg_o2o", "_cg_nodes", "_cg_dec", "_cg_ipairs", "_cg_links", "_cg_lab",
                  "_cg_comp", "_cg_search", "_cg_cluster", "_cg_prop", "_cg_next", "_cg_found",
                  "_cg_all_lab", "_cg_clusters"):
         spark.catalog.dropTempView(view)
+    step("import")
     note = (f"clustered on Spark: {st.records:,} records, {st.components:,} components of "
             f"2+ records ({st.settled_in_sql:,} settled on Spark, {st.searched:,} merged on "
-            f"the driver: {st.searched_records:,} records, {collected_pairs:,} pairs), "
+            f"{merged_on}: {st.searched_records:,} records, {collected_pairs:,} pairs "
+            f"collected), "
             f"{st.passes} propagation passes; {n_review:,} review-band links between "
             f"clusters of {n_pairs:,} pairs came back")
     log.info(note)
-    return Clustered(pairs_scored=n_pairs, rejected=st.rejected + demoted, notes=[note],
+    timing = ", ".join(f"{k} {v:.1f}" for k, v in steps.items())
+    return Clustered(pairs_scored=n_pairs, rejected=st.rejected + demoted, notes=[note, timing],
                      stats=st, collected_pairs=collected_pairs)
+
+
+#: Unsettled components holding more records than this are merged on the executors (each
+#: partition of components by the same merge function) instead of collected to the driver.
+#: The driver is quicker while they fit in its memory (no Python workers, no shuffle); at
+#: 20,000 synthetic people they were 35% of the records (see docs/scaleout.md).
+DRIVER_MERGE_MAX_RECORDS = int(os.environ.get("CASEGRAPH_SPARK_DRIVER_MERGE_MAX_RECORDS",
+                                              "2000000"))
+
+#: records of unsettled components per merge task on the executors
+MERGE_RECORDS_PER_TASK = 200_000
+
+
+def _merge_on_executors(spark: SparkSession, cfg: ResolveConfig, records: int
+                        ) -> list[tuple[str, str, float, str]]:
+    """The constrained merge of ``_cg_search``'s components on the executors: the rows the
+    driver would collect (nodes, pairs, decisions), tagged and partitioned by component,
+    each partition sorted as the driver's queries order them, then
+    :func:`~casegraph.resolve.components.search_components` per partition (components are
+    independent, so any split gives the driver's result). Leaves ``_cg_found`` (i, c);
+    returns the refused links, in the driver's order (by component)."""
+    q = [duckdb_to_spark(sql, drop_order=True) for sql in (
+        comp.search_nodes_sql("_cg_search", "_cg_nodes", "_cg_input"),
+        comp.search_pairs_sql("_cg_search", "_cg_ipairs"),
+        comp.search_decisions_sql("_cg_search", "_cg_dec"))]
+    tagged = spark.sql(f"""
+        select c, 0 as kind, i as x, cast(null as bigint) as y, k, a_number, source,
+               cast(null as double) as p, cast(null as double) as mw,
+               cast(null as boolean) as flag, cast(null as boolean) as against
+        from ({q[0]}) n
+        union all select c, 1, l, r, null, null, null, p, mw, must, against from ({q[1]}) p
+        union all select c, 2, l, r, null, null, null, null, null, same, null from ({q[2]}) d""")
+    parts = max(int(spark.conf.get("spark.sql.shuffle.partitions", "200")),
+                records // MERGE_RECORDS_PER_TASK + 1)
+    frame = tagged.repartition(parts, "c").sortWithinPartitions("c", "kind", "x", "y")
+    schema = "i bigint, c bigint, seq bigint, l string, r string, p double, why string"
+
+    def run(batches: Any) -> Any:
+        import pyarrow as pa
+
+        from casegraph.resolve import components as rc
+
+        rc.PARALLEL_MIN_PAIRS = 1 << 62  # a task has one core: no forked workers here
+        nodes, pairs, decs = [], [], []
+        for b in batches:
+            cols = [b.column(j).to_pylist() for j in range(b.num_columns)]
+            for c, kind, x, y, k, a, src, p, mw, flag, against in zip(*cols, strict=True):
+                if kind == 0:
+                    nodes.append((c, x, k, a, src))
+                elif kind == 1:
+                    pairs.append((c, x, y, p, mw, flag, against))
+                else:
+                    decs.append((c, x, y, flag))
+        if not nodes:
+            return
+        out_i, out_c, rej = rc.search_components(cfg, nodes, pairs, decs)
+        key_comp = {k: c for c, _x, k, *_ in nodes}
+        n, m = len(out_i), len(rej)
+        yield pa.RecordBatch.from_pydict({
+            "i": pa.array(out_i + [None] * m, pa.int64()),
+            "c": pa.array(out_c + [key_comp[l] for l, *_ in rej], pa.int64()),
+            "seq": pa.array([None] * n + list(range(m)), pa.int64()),
+            "l": pa.array([None] * n + [l for l, *_ in rej], pa.string()),
+            "r": pa.array([None] * n + [r for _l, r, *_ in rej], pa.string()),
+            "p": pa.array([None] * n + [float(p) for _l, _r, p, _w in rej], pa.float64()),
+            "why": pa.array([None] * n + [w for *_x, w in rej], pa.string())})
+
+    merged = _keep(frame.mapInArrow(run, schema), "_cg_merged")
+    merged.where("l is null").select("i", "c").createOrReplaceTempView("_cg_found")
+    return [(l, r, p, why) for l, r, p, why in _rows(
+        merged.where("l is not null").orderBy("c", "seq").select("l", "r", "p", "why"))]
 
 
 def review_pairs_sql(cfg: ResolveConfig, pairs: str, clusters: str) -> str:
     """The pairs the write phase reads (``outputs._cross_person_links``): between two
     different clusters (a full run gives each cluster its own person) and at or above
     ``review_lower`` by model probability or by the probability after the rules."""
-    return f"""select p.l, p.r, p.model_p, p.mw, p.must, p.anum_conflict, p.given_veto, p.p
-        from {pairs} p join {clusters} a on a.unique_id = p.l
+    return f"""select p.* from {pairs} p join {clusters} a on a.unique_id = p.l
         join {clusters} b on b.unique_id = p.r
         where a.cluster <> b.cluster
           and greatest(p.model_p, p.p) >= {float(cfg.review_lower)!r}::double"""
