@@ -176,3 +176,85 @@ def register_exact_round(spark: Any) -> None:
         warnings.simplefilter("ignore", UserWarning)
         udf = pandas_udf(cg_round, "double", PandasUDFType.SCALAR)
     spark.udf.register(EXACT_ROUND_UDF, udf)
+
+
+# ---- ingest: the sources room's per-spec SQL on Spark ------------------------------------
+# (kept in one block: the parsing rules are DuckDB SQL generated per spec by
+# ``casegraph.sources.transform``; these are the rewrites and UDFs that SQL needs on Spark.)
+
+#: Spark UDF: DuckDB's ``try_strptime(x, [formats])`` as epoch microseconds, computed by
+#: DuckDB itself on the executors (strptime's leniency -- one-digit days, ``%y`` pivot,
+#: ``%z`` -- is not Java's DateTimeFormatter's, and a date that parses on one engine must
+#: parse on the other).
+STRPTIME_UDF = "cg_try_strptime_us"
+
+
+def _ingest_rewrites(node: exp.Expression) -> exp.Expression:
+    name = node.name.lower() if isinstance(node, (exp.Anonymous, exp.Func)) else ""
+    if isinstance(node, exp.Anonymous) and name == "try_strptime":
+        return exp.Anonymous(this="timestamp_micros", expressions=[
+            exp.Anonymous(this=STRPTIME_UDF, expressions=list(node.expressions))])
+    if isinstance(node, exp.Anonymous) and name == "isfinite":
+        x = node.expressions[0]
+        return exp.paren(exp.and_(
+            exp.Not(this=exp.Anonymous(this="isnan", expressions=[x.copy()])),
+            exp.LT(this=exp.Anonymous(this="abs", expressions=[x.copy()]),
+                   expression=exp.Anonymous(this="double", expressions=[
+                       exp.Literal.string("inf")]))))
+    if (isinstance(node, exp.Anonymous) and name == "timezone" and len(node.expressions) == 2
+            and node.expressions[0].name.upper() == "UTC"):
+        # The session time zone is UTC (session.py): an instant's wall clock is UTC already.
+        return node.expressions[1]
+    if isinstance(node, exp.JSONFormat) or (isinstance(node, exp.Anonymous)
+                                            and name == "to_json"):
+        # DuckDB's to_json writes null members; Spark's drops them unless told not to.
+        if len(node.expressions if isinstance(node, exp.Anonymous) else []) <= 1:
+            this = node.this if isinstance(node, exp.JSONFormat) else node.expressions[0]
+            return exp.Anonymous(this="to_json", expressions=[this, exp.Anonymous(
+                this="map", expressions=[exp.Literal.string("ignoreNullFields"),
+                                         exp.Literal.string("false")])])
+    return node
+
+
+def ingest_sql_to_spark(sql: str) -> str:
+    """Transpile the sources room's ingest SQL (``canonical_sql`` and friends) to Spark."""
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    tree = tree.transform(_ingest_rewrites)
+    tree = tree.transform(_spark_functions)
+    out = tree.sql(dialect="spark")
+    for pattern, repl in _FUNCTION_FIXUPS:
+        out = pattern.sub(repl, out)
+    return out
+
+
+def register_ingest_udfs(spark: Any) -> None:
+    """Register the UDFs :func:`ingest_sql_to_spark` output calls (idempotent)."""
+    import pandas as pd
+    from pyspark.sql.functions import PandasUDFType, pandas_udf
+
+    def cg_try_strptime_us(values, formats):  # type: ignore[no-untyped-def]
+        import duckdb
+        import pyarrow as pa
+
+        con = duckdb.connect()
+        # one format (a string) or a list of them: either way a list for DuckDB
+        keys = [None if f is None else f if isinstance(f, str) else "\x00".join(f)
+                for f in formats]
+        vals = values.tolist()
+        out: list[int | None] = [None] * len(vals)
+        for key in {k for k in keys if k is not None}:
+            idx = [i for i, k in enumerate(keys) if k == key]
+            con.register("__cg_t", pa.table({"x": pa.array([vals[i] for i in idx],
+                                                            pa.string())}))
+            res = con.execute("select epoch_us(try_strptime(x, $f)) from __cg_t",
+                              {"f": key.split("\x00")}).fetchall()
+            con.unregister("__cg_t")
+            for i, (r,) in zip(idx, res):
+                out[i] = r
+        con.close()
+        return pd.Series(pd.array(out, dtype="Int64"))
+
+    with warnings.catch_warnings():  # "prefer type hints": as in register_udfs
+        warnings.simplefilter("ignore", UserWarning)
+        udf = pandas_udf(cg_try_strptime_us, "bigint", PandasUDFType.SCALAR)
+    spark.udf.register(STRPTIME_UDF, udf)

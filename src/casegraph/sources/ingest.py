@@ -148,19 +148,50 @@ def _read_all(spec: SourceSpec) -> ReadResult:
                       set().union(*(r.typed_temporal for r in results)))
 
 
-def _latest_batch(ws: Workspace, source: str) -> dict | None:
-    rows = ws.query("select batch_id, content_hash from batches where source = ? and "
+def _latest_batch(ws: Workspace, source: str, batches: str = "batches") -> dict | None:
+    """The source's latest committed batch in relation ``batches`` (the Spark engine passes
+    its lake's batch list)."""
+    rows = ws.query(f"select batch_id, content_hash from {batches} where source = ? and "
                     "status = 'committed' order by loaded_at desc, batch_id desc limit 1",
                     [source])
     return rows[0] if rows else None
 
 
-def _new_batch_id(ws: Workspace, source: str) -> str:
+def _new_batch_id(ws: Workspace, source: str, batches: str = "batches") -> str:
     """``<source>-b<n>``: the source's n-th committed batch (unique in the workspace)."""
-    n = ws.query("select count(*) as n from batches where source = ?", [source])[0]["n"] + 1
-    while ws.query("select 1 from batches where batch_id = ?", [f"{source}-b{n}"]):
+    n = ws.query(f"select count(*) as n from {batches} where source = ?", [source])[0]["n"] + 1
+    while ws.query(f"select 1 from {batches} where batch_id = ?", [f"{source}-b{n}"]):
         n += 1
     return f"{source}-b{n}"
+
+
+def dup_of_sql(rel: str) -> str:
+    """``__row, __dup_of`` of the rows of ``rel`` (``__row``, ``__rid``) whose record id
+    repeats an earlier row's: ``__dup_of`` is the first such row. One definition for both
+    engines (the Spark engine runs it transpiled)."""
+    return ("select __row, case when rn > 1 then first_row end as __dup_of from ("
+            " select __row, row_number() over (partition by __rid order by __row) as rn,"
+            f" min(__row) over (partition by __rid) as first_row from {rel}"
+            " where __rid is not null)")
+
+
+def raw_json_sql(columns: Sequence[tuple[str, str]]) -> str:
+    """The ``raw`` JSON of a file row: ``(key, column)`` pairs -> a JSON object expression."""
+    return ("to_json(struct_pack(" + ", ".join(f"{ident(k)} := {ident(c)}" for k, c in columns)
+            + "))")
+
+
+def summary_notices(n: int, filled: dict[str, int],
+                    issue_counts: dict[str, tuple[int, str, str]]) -> list[str]:
+    """Notices about a whole batch: unmapped-looking fields and values that did not parse."""
+    out = []
+    empty = [f for f, c in filled.items() if c == 0]
+    if n and empty:
+        out.append(f"no row has a value for {', '.join(empty)}: check the column mapping")
+    for fname, (cnt, value, problem) in sorted(issue_counts.items()):
+        out.append(f"{fname}: {cnt:,} value(s) did not parse (kept raw, null in the record), "
+                   f"e.g. {value!r}: {problem}")
+    return out
 
 
 def _dup_of(con, rid: pa.Array, rows: pa.Array) -> pa.Array:
@@ -168,15 +199,11 @@ def _dup_of(con, rid: pa.Array, rows: pa.Array) -> pa.Array:
     t = pa.table({"__row": rows, "__rid": rid})
     con.register("__cg_ids", t)
     try:
-        out = con.sql(
-            "select case when rn > 1 then first_row end as dup_of from ("
-            " select __row, row_number() over (partition by __rid order by __row) as rn,"
-            " min(__row) over (partition by __rid) as first_row from __cg_ids"
-            " where __rid is not null) right join __cg_ids using (__row) order by __row"
-        ).to_arrow_table()
+        out = con.sql(f"select __dup_of from ({dup_of_sql('__cg_ids')}) "
+                      "right join __cg_ids using (__row) order by __row").to_arrow_table()
     finally:
         con.unregister("__cg_ids")
-    return out.column("dup_of").combine_chunks()
+    return out.column("__dup_of").combine_chunks()
 
 
 def _maybe_die(written: int) -> None:
@@ -222,7 +249,7 @@ def ingest_spec(ws: Workspace, spec: SourceSpec, colmap: dict[str, str], *,
     typed = frozenset(fname for fname, m in spec.fields.items()
                       if m.column is not None and colmap.get(m.column) in rr.typed_temporal)
 
-    raw_cols = ", ".join(f"{ident(c)} := {ident(c)}" for c in raw_table.column_names)
+    raw_expr = raw_json_sql([(c, c) for c in raw_table.column_names])
     accepted = quarantined = with_issues = 0
     issue_counts: dict[str, tuple[int, str, str]] = {}
     filled: dict[str, int] = {}
@@ -241,7 +268,7 @@ def ingest_spec(ws: Workspace, spec: SourceSpec, colmap: dict[str, str], *,
             con.register("__cg_rawsrc", raw_part)
             try:
                 con.execute(f"create or replace temp table __cg_raw as select __row, "
-                            f"to_json(struct_pack({raw_cols})) as __raw from __cg_rawsrc")
+                            f"{raw_expr} as __raw from __cg_rawsrc")
                 sql = canonical_sql(spec, st, "__cg_stage", "__cg_raw", typed_temporal=typed)
                 con.execute(f"create or replace temp table __cg_out as {sql}")
                 con.execute(
@@ -286,13 +313,7 @@ def ingest_spec(ws: Workspace, spec: SourceSpec, colmap: dict[str, str], *,
                         [batch_id, spec.source, m.row_number, m.reason,
                          json.dumps({"_line": m.text[:4000]}), now])
             quarantined += 1
-        empty = [f for f, c in filled.items() if c == 0]
-        if n and empty:
-            report.notices.append(f"no row has a value for {', '.join(empty)}: check the "
-                                  f"column mapping")
-        for fname, (cnt, value, problem) in sorted(issue_counts.items()):
-            report.notices.append(f"{fname}: {cnt:,} value(s) did not parse (kept raw, null in "
-                                  f"the record), e.g. {value!r}: {problem}")
+        report.notices += summary_notices(n, filled, issue_counts)
         superseded = con.execute(
             "update records set is_current = false where source = ? and is_current "
             "and batch_id <> ? and record_id in (select record_id from records "

@@ -236,6 +236,12 @@ def _map_countries(a: pa.Array) -> pa.Array:
     return pc.take(pa.array(mapped, pa.string()), idx)
 
 
+def raw_cut_notice(name: str, over: int, longest: int, limit: int = MAX_RAW_CHARS) -> str:
+    """The notice for a column with over-long values (both engines word it the same)."""
+    return (f"column {name!r}: {over} value(s) longer than {limit} characters (longest "
+            f"{longest}); cut in the stored raw row and not used as field values")
+
+
 def raw_json_columns(table: pa.Table, limit: int = MAX_RAW_CHARS) -> tuple[pa.Table, list[str]]:
     """Cut over-long values (for the raw JSON); returns the table and notices."""
     notices = []
@@ -252,9 +258,7 @@ def raw_json_columns(table: pa.Table, limit: int = MAX_RAW_CHARS) -> tuple[pa.Ta
                     pa.scalar("…[+"), pc.cast(pc.subtract(lens, limit), pa.string()),
                     pa.scalar(" chars]"), ""), "")
             col = pc.if_else(over, cut, col)
-            notices.append(f"column {name!r}: {pc.sum(over).as_py()} value(s) longer than "
-                           f"{limit} characters (longest {mx}); cut in the stored raw row and "
-                           f"not used as field values")
+            notices.append(raw_cut_notice(name, pc.sum(over).as_py(), mx, limit))
         cols.append(col)
     return pa.table(cols, names=table.column_names), notices
 
