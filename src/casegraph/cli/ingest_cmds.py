@@ -54,7 +54,7 @@ def ingest(
 
     Rows that cannot be records go to quarantine (see `casegraph quarantine`); read = accepted + quarantined. Spec format: examples/README.md.
 
-    With `--engine spark` the canonical tables are also written to the Parquet lake (CASEGRAPH_LAKE, default WORKSPACE/lake) for Spark jobs.
+    With `--engine spark` Spark reads the files and the batches land in the Parquet lake (CASEGRAPH_LAKE, default WORKSPACE/lake), the system of record; the workspace gets a serving copy.
     """
     from casegraph.sources.ingest import IngestError, ingest_specs, validate_specs
     from casegraph.sources.spec import SpecError
@@ -78,17 +78,21 @@ def ingest(
     with fail_cleanly():
         ws = open_workspace(workspace)
         try:
+            lake = None
             try:
-                reports = ingest_specs(ws, specs, progress=not quiet, console=err_console)
+                if engine == "spark":
+                    from casegraph.scaleout.ingest import ingest_on_spark
+
+                    reports, lake = ingest_on_spark(ws, specs, progress=not quiet,
+                                                    console=err_console)
+                else:
+                    reports = ingest_specs(ws, specs, progress=not quiet, console=err_console)
             except (SpecError, IngestError) as e:
                 raise UserError(escape(str(e))) from e  # printed as Rich markup
             console.print(_reports_table(reports))
-            if engine == "spark":
-                from casegraph.scaleout.ingest import publish_to_lake
-
-                lake = publish_to_lake(ws)
-                console.print(f"[dim]lake (Parquet, for the Spark engine): "
-                              f"{escape(', '.join(f'{t} -> {u}' for t, u in lake.items()))}[/]")
+            if lake:
+                console.print(f"[dim]system of record (Parquet lake): {escape(lake)}; "
+                              f"served from the workspace[/]")
             for r in reports:
                 for n in r.notices:
                     if not r.skipped_identical:

@@ -205,14 +205,11 @@ def _ingest_rewrites(node: exp.Expression) -> exp.Expression:
             and node.expressions[0].name.upper() == "UTC"):
         # The session time zone is UTC (session.py): an instant's wall clock is UTC already.
         return node.expressions[1]
-    if isinstance(node, exp.JSONFormat) or (isinstance(node, exp.Anonymous)
-                                            and name == "to_json"):
+    if name == "to_json" and isinstance(node, exp.Anonymous) and len(node.expressions) == 1:
         # DuckDB's to_json writes null members; Spark's drops them unless told not to.
-        if len(node.expressions if isinstance(node, exp.Anonymous) else []) <= 1:
-            this = node.this if isinstance(node, exp.JSONFormat) else node.expressions[0]
-            return exp.Anonymous(this="to_json", expressions=[this, exp.Anonymous(
-                this="map", expressions=[exp.Literal.string("ignoreNullFields"),
-                                         exp.Literal.string("false")])])
+        return exp.Anonymous(this="to_json", expressions=[node.expressions[0], exp.Anonymous(
+            this="map", expressions=[exp.Literal.string("ignoreNullFields"),
+                                     exp.Literal.string("false")])])
     return node
 
 
