@@ -185,7 +185,6 @@ def _superseded(spark: SparkSession, ws: Workspace, source: str, new: DataFrame)
 def ingest_spec_on_spark(ws: Workspace, spec: SourceSpec, colmap: dict[str, str],
                          notify: Any = None) -> IngestReport:
     """Load one validated spec as one batch in the lake (staged, then committed)."""
-    import pyarrow as pa
 
     spark = get_spark()
     report = IngestReport(spec.source, None, kind=spec.kind,
@@ -207,6 +206,22 @@ def ingest_spec_on_spark(ws: Workspace, spec: SourceSpec, colmap: dict[str, str]
     src = read_source(spark, spec)
     if src.fallback and notify:
         notify(src.fallback)
+    held: list[DataFrame] = []
+    try:
+        return _load(spark, ws, spec, colmap, src, report, digest, now, held)
+    finally:
+        for df in held:
+            df.unpersist()
+        src.release()
+
+
+def _load(spark: SparkSession, ws: Workspace, spec: SourceSpec, colmap: dict[str, str],
+          src: SparkRead, report: IngestReport, digest: str, now: dt.datetime,
+          held: list[DataFrame]) -> IngestReport:
+    import pyarrow as pa
+
+    batch_id = report.batch_id
+    assert batch_id is not None
     report.notices += src.notices
     typed = frozenset(fname for fname, m in spec.fields.items()
                       if m.column is not None and colmap.get(m.column) in src.typed_temporal)
@@ -218,6 +233,7 @@ def ingest_spec_on_spark(ws: Workspace, spec: SourceSpec, colmap: dict[str, str]
 
     parts = max(2, spark.sparkContext.defaultParallelism)
     frame = src.frame.repartition(parts).persist()
+    held.append(frame)
     n = frame.count()
     report.read = n + len(src.malformed)
     if n == 0 and not src.malformed:
@@ -226,6 +242,7 @@ def ingest_spec_on_spark(ws: Workspace, spec: SourceSpec, colmap: dict[str, str]
     report.notices += _raw_notices(frame, src)
 
     staged = frame.mapInArrow(fn, _spark_schema(out_schema)).persist()
+    held.append(staged)
     staged.createOrReplaceTempView("__cg_staged")
     spark.sql(ingest_sql_to_spark(dup_of_sql("__cg_staged"))).createOrReplaceTempView(
         "__cg_dups")
@@ -236,6 +253,7 @@ def ingest_spec_on_spark(ws: Workspace, spec: SourceSpec, colmap: dict[str, str]
               ).createOrReplaceTempView("__cg_raw")
     sql = canonical_sql(spec, meta, "__cg_stage", "__cg_raw", typed_temporal=typed)
     out = spark.sql(ingest_sql_to_spark(sql)).persist()
+    held.append(out)
     out.createOrReplaceTempView("__cg_out")
 
     mapped = [f for f, m in spec.fields.items() if m.column is not None]
@@ -288,8 +306,6 @@ def ingest_spec_on_spark(ws: Workspace, spec: SourceSpec, colmap: dict[str, str]
         "encoding string, rows_with_issues bigint, notices string"
     ).coalesce(1).write.parquet(f"{stage_dir}/batch")
     commit_batch(ws, batch_id)
-    for df in (out, staged, frame):
-        df.unpersist()
     report.accepted, report.quarantined = accepted, quarantined
     report.superseded, report.with_issues = superseded, with_issues
     return report

@@ -41,6 +41,14 @@ class SparkRead:
     malformed: list[Malformed] = field(default_factory=list)
     typed_temporal: set[str] = field(default_factory=set)
     fallback: str | None = None       # why the files were read on the driver, if they were
+    cached: list[DataFrame] = field(default_factory=list)  # to unpersist when done
+
+    def release(self) -> None:
+        """Drop the cached reads: a later read of a changed file at the same path would
+        otherwise be answered from the cache (Spark matches cached plans by path)."""
+        for df in self.cached:
+            df.unpersist()
+        self.cached.clear()
 
 
 def cell_columns(n: int) -> list[str]:
@@ -63,6 +71,7 @@ def _read_csv(spark: SparkSession, spec: SourceSpec) -> SparkRead:
     notices: list[str] = []
     enc = "utf-8"
     malformed: list[Malformed] = []
+    cached = []
     for i, path in enumerate(spec.files):
         enc, delim, header, notice, extra = _csv_head(path, spec)
         if notice:
@@ -83,6 +92,7 @@ def _read_csv(spark: SparkSession, spec: SourceSpec) -> SparkRead:
               .where(F.col("__idx") >= 1 + spec.skip_rows + extra)
               .withColumn("__file", F.lit(i))
               .persist())  # Spark answers no query on the corrupt-record column alone
+        cached.append(df)
         bad = df.where(F.col("__corrupt").isNotNull()).select("__corrupt").collect()
         for r in bad:
             text = r["__corrupt"].rstrip("\r\n")
@@ -103,7 +113,7 @@ def _read_csv(spark: SparkSession, spec: SourceSpec) -> SparkRead:
     # file order, then record order: the embedded engine's row numbers
     frame = frame.withColumn("__row", F.row_number().over(
         Window.orderBy("__file", "__idx")).cast("bigint")).drop("__file", "__idx")
-    return SparkRead(frame, names, enc, notices, malformed)
+    return SparkRead(frame, names, enc, notices, malformed, cached=cached)
 
 
 def _read_on_driver(spark: SparkSession, spec: SourceSpec) -> SparkRead:
