@@ -102,11 +102,11 @@ def test_leads_command_output(pair: Pair) -> None:
 def test_ingest_publishes_the_lake(pair: Pair) -> None:
     import pyarrow.parquet as pq
 
-    from casegraph.scaleout.lake import lake_uri
+    from casegraph.scaleout.lake import batch_uri, committed_batches, lake_uri
 
-    lake = Path(lake_uri(pair.spark))
     n = pair.spark.con.execute("select count(*) from records").fetchall()[0][0]
-    assert pq.read_table(lake / "records").num_rows == n
-    assert (lake / "current_records").is_dir() and (lake / "quarantine").is_dir()
-    assert not (Path(lake_uri(pair.duckdb)) / "records").exists()
+    batches = committed_batches(pair.spark)  # the system of record (test_ingest_spark.py)
+    assert sum(pq.read_table(batch_uri(pair.spark, b, "records")).num_rows
+               for b in batches) == n
+    assert not (Path(lake_uri(pair.duckdb)) / "sources").exists()
     assert "lake" in pair.outputs["spark"]["ingest"]

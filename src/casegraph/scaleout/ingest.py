@@ -123,24 +123,22 @@ def _maybe_die() -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def _raw_notices(frame: DataFrame, src: SparkRead) -> list[str]:
-    """raw_json_columns' notices over the whole batch (the cut itself runs per partition)."""
+def _count_and_raw_notices(frame: DataFrame, src: SparkRead) -> tuple[int, list[str]]:
+    """Rows read, and raw_json_columns' notices over the whole batch (one pass; the cut
+    itself runs per partition)."""
     from pyspark.sql import functions as F
 
-    cols = cell_columns(len(src.names))
-    if not cols:
-        return []
-    aggs = []
-    for c in cols:
+    aggs = [F.count(F.lit(1))]
+    for c in cell_columns(len(src.names)):
         n = F.length(F.col(c))
         aggs += [F.max(n), F.sum((n > MAX_RAW_CHARS).cast("bigint"))]
     row = frame.agg(*aggs).first()
     out = []
     for i, name in enumerate(src.names):
-        mx, over = row[2 * i], row[2 * i + 1]
+        mx, over = row[1 + 2 * i], row[2 + 2 * i]
         if mx is not None and mx > MAX_RAW_CHARS:
             out.append(raw_cut_notice(name, int(over), int(mx)))
-    return out
+    return int(row[0]), out
 
 
 def _records_frame(out: DataFrame, batch_id: str, now: dt.datetime) -> DataFrame:
@@ -234,12 +232,12 @@ def _load(spark: SparkSession, ws: Workspace, spec: SourceSpec, colmap: dict[str
     parts = max(2, spark.sparkContext.defaultParallelism)
     frame = src.frame.repartition(parts).persist()
     held.append(frame)
-    n = frame.count()
+    n, raw_notices = _count_and_raw_notices(frame, src)
     report.read = n + len(src.malformed)
     if n == 0 and not src.malformed:
         report.notices += [f"{f.name}: header only, no data rows" for f in spec.files
                            if spec.file_format == "csv"]
-    report.notices += _raw_notices(frame, src)
+    report.notices += raw_notices
 
     staged = frame.mapInArrow(fn, _spark_schema(out_schema)).persist()
     held.append(staged)
