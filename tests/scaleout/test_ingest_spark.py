@@ -1,8 +1,9 @@
 """Ingest on Spark gives the embedded engine's records, quarantine and counts.
 
 The same spec files -- a CSV with malformed rows, duplicate and missing ids, values that
-do not parse, a quoted line break and an over-long cell; a pipe-delimited file; a JSONL
-file with a broken line -- are loaded by both engines, twice (the second load changes a
+do not parse, a quoted line break and an over-long cell; a pipe-delimited file; CSV
+dialects (``sep=`` line, Windows-1252, lone CR line ends, header only); a JSONL file with
+a broken line -- are loaded by both engines, twice (the second load changes a
 file, so records are superseded). Then a load killed after writing part of a batch must
 leave no trace of it in the lake, and the next load must go through.
 """
@@ -123,10 +124,37 @@ SPECS = {
 }
 
 
+#: CSV dialects the sources room's reader decides on the driver and Spark then reads:
+#: Excel's ``sep=`` line with semicolons, Windows-1252 with CRLF, old-Mac lone CR line ends,
+#: a header-only file.
+DIALECT_SPEC = """source: {name}
+kind: location
+path: {name}.csv
+format: csv
+record_id: ID
+fields:
+  full_name: NAME
+  observed_on: {{column: SEEN, format: '%d.%m.%Y'}}
+  location_kind: {{value: utility}}
+  street_address: ADDR
+"""
+DIALECTS = {
+    "excelsep": "sep=;\nID;NAME;SEEN;ADDR\n1;Zoë Ünal;1.2.2020;Kärntner Str 1\n"
+                "2;B;31.12.1999;x\n3;C\n".encode(),
+    "winlatin": "ID;NAME;SEEN;ADDR\r\n1;José Müller;01.02.2020;Straße 5\r\n2;Ana;3.4.2021;\r\n"
+                .encode("cp1252"),
+    "lonecr": b'ID,NAME,SEEN,ADDR\r1,Ann,01.02.2020,1 Main St\r2,Bo,02.02.2020,"2 Elm, St"\r',
+    "headeronly": b"ID,NAME,SEEN,ADDR\n",
+}
+
+
 def _write_sources(d: Path, csv_text: str) -> None:
     d.mkdir(parents=True, exist_ok=True)
     for name, text in SPECS.items():
         (d / name).write_text(textwrap.dedent(text))
+    for name, data in DIALECTS.items():
+        (d / f"{name}.yaml").write_text(DIALECT_SPEC.format(name=name))
+        (d / f"{name}.csv").write_bytes(data)
     (d / "utility.csv").write_text(csv_text, encoding="utf-8")
     (d / "mail.psv").write_text(PSV, encoding="utf-8")
     (d / "employer.jsonl").write_text(JSONL, encoding="utf-8")
@@ -214,8 +242,9 @@ def test_crash_mid_batch_leaves_no_partial_batch(tmp_path: Path) -> None:
 
     src = tmp_path / "specs"
     _write_sources(src, CSV_1)
-    (src / "mail.yaml").unlink()
-    (src / "employer.yaml").unlink()
+    for spec in src.glob("*.yaml"):
+        if spec.name != "utility.yaml":
+            spec.unlink()
     ws_path = tmp_path / "ws"
     env = {**os.environ, KILL_STAGED_ENV: "1", "CASEGRAPH_SPARK_MASTER": "local[1]",
            "PYTHONPATH": os.pathsep.join(sys.path)}

@@ -56,6 +56,9 @@ def cell_columns(n: int) -> list[str]:
     return [f"_c{i}" for i in range(n)]
 
 
+_SPARK_CHARSETS = ("ISO-8859-1", "US-ASCII", "UTF-16", "UTF-16BE", "UTF-16LE", "UTF-32", "UTF-8")
+
+
 def _java_charset(enc: str) -> str:
     name = codecs.lookup(enc).name
     return {"utf-8-sig": "UTF-8", "utf-8": "UTF-8", "utf-16": "UTF-16", "cp1252": "windows-1252",
@@ -80,10 +83,14 @@ def _read_csv(spark: SparkSession, spec: SourceSpec) -> SparkRead:
         if names and len(file_names) != len(names):  # validate_specs checked the names
             raise ValueError(f"{path.name}: {len(file_names)} columns, {len(names)} expected")
         names = names or file_names
+        charset = _java_charset(enc)
+        if charset not in _SPARK_CHARSETS:
+            # Spark 4 accepts only a few charsets unless told to use Java's full list
+            spark.conf.set("spark.sql.legacy.javaCharsets", "true")
         cols = cell_columns(len(file_names))
         schema = ", ".join(f"{c} string" for c in cols) + ", __corrupt string"
         df = (spark.read.schema(schema)
-              .option("header", False).option("sep", delim).option("encoding", _java_charset(enc))
+              .option("header", False).option("sep", delim).option("encoding", charset)
               .option("multiLine", True).option("quote", '"').option("escape", '"')
               .option("mode", "PERMISSIVE").option("columnNameOfCorruptRecord", "__corrupt")
               .csv(str(path)))
