@@ -330,18 +330,22 @@ def review_pairs_sql(cfg: ResolveConfig, pairs: str, clusters: str) -> str:
 
 def _components(spark: SparkSession, st: ComponentStats) -> None:
     """``_cg_lab`` (i, c) for the records of some link: each one's component, labelled by
-    its smallest record number. Each pass propagates once and jumps once; labels only
-    fall, so a pass that changes none has reached the fixed point."""
+    its smallest record number. Each pass propagates once and jumps once. Labels never
+    rise and every record keeps a row, so a pass changed a label exactly when the sum of
+    the labels fell: one aggregate over the materialised pass, not a join with the last."""
+    def total(df: DataFrame) -> int:
+        return int(df.selectExpr("sum(cast(c as decimal(38, 0)))").first()[0] or 0)
+
     lab = _keep(spark.sql("select l as i, l as c from _cg_links union "
                           "select r, r from _cg_links"), "_cg_lab")
+    before = total(lab)
     while True:
         st.passes += 1
         _sql(spark, comp.propagate_sql("_cg_lab", "_cg_links")) \
             .createOrReplaceTempView("_cg_prop")
-        new = _keep(_sql(spark, comp.jump_sql("_cg_prop")), "_cg_next")
-        changed = new.join(lab.withColumnRenamed("c", "c0"), "i") \
-            .where("c <> c0").limit(1).count()
-        lab = new
+        lab = _keep(_sql(spark, comp.jump_sql("_cg_prop")), "_cg_next")
         lab.createOrReplaceTempView("_cg_lab")
-        if not changed:
+        after = total(lab)
+        if after == before:
             break
+        before = after
