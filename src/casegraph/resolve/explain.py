@@ -125,7 +125,7 @@ def explain_pair(ws: Workspace, key_a: str, key_b: str, *, chart: str | Path | N
                 if c["comparison"] == base:
                     c["tf_adjustment_weight"] = round(float(w["log2_bayes_factor"]), 4)
     l, r = rec["unique_id_l"], rec["unique_id_r"]
-    rules = _rules(ws, rec)
+    rules = _rules(ws, rec) + _cognate_note(rec, comps)
     persons = dict(ws.con.execute(
         "select record_key, person_id from person_records where record_key in (?, ?)",
         [l, r]).fetchall()) if ws.has_table("person_records") else {}
@@ -147,6 +147,18 @@ def explain_pair(ws: Workspace, key_a: str, key_b: str, *, chart: str | Path | N
         out["chart"] = str(chart)
     ws.con.execute("drop table if exists _explain_pair")
     return out
+
+
+def _cognate_note(rec: dict[str, Any], comps: list[dict[str, Any]]) -> list[str]:
+    """Which name the two given names are forms of, when that is the level they landed on
+    (an officer reading "Mykola" against "Nikolai" should see why it is not "different")."""
+    if not any(c["comparison"] == "given_name" and c["level"] == rmodel.COGNATE_LABEL
+               for c in comps):
+        return []
+    shared = sorted(set(rec.get("given_cog_l") or ()) & set(rec.get("given_cog_r") or ()))
+    return [f"given names are forms of one name in different languages or scripts "
+            f"({', '.join(shared) or 'cognate group'}): moderate evidence, and the "
+            "twins' given-name rule does not apply"]
 
 
 def _rules(ws: Workspace, rec: dict[str, Any]) -> list[str]:

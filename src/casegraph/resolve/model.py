@@ -66,6 +66,16 @@ def _jw(col: str) -> str:
     return f'jaro_winkler_similarity("{col}_l", "{col}_r")'
 
 
+#: the given names share a cognate group (resolve/names.py ``cognate_groups``): Mykola /
+#: Nikolai / Nicholas, Maxamed / Mohamed, Hatice / Khadija. Below the spelling levels (a
+#: pair that is also a spelling variant keeps that level), above the weak phonetic and
+#: fuzzy ones; not term-frequency adjusted, so its trained weight is the same for every
+#: group and stays moderate. Not the ELSE level, so the twins' given-name rule (a pair whose
+#: given names land in "different") no longer holds a person's cross-language records out.
+COGNATE_SQL = 'len(list_intersect("given_cog_l", "given_cog_r")) > 0'
+COGNATE_LABEL = "cross-language form of the same name (Mykola / Nikolai / Nicholas)"
+
+
 def given_name_comparison(tf: float = 1.0) -> dict[str, Any]:
     g = {"tf_adjustment_column": "given_norm", "tf_adjustment_weight": tf}
     if NAME_TF_FLOOR:
@@ -73,7 +83,7 @@ def given_name_comparison(tf: float = 1.0) -> dict[str, Any]:
     return {
         "output_column_name": "given_name",
         "comparison_description": "given names: exact (TF), swapped, transliteration key, "
-                                  "first token, fuzzy, phonetic, initial",
+                                  "first token, fuzzy, cross-language form, phonetic, initial",
         "comparison_levels": [
             _null("given_norm"),
             _lvl('"given_norm_l" = "given_norm_r"', "exact", 0.70, 0.004, **g),
@@ -89,6 +99,7 @@ def given_name_comparison(tf: float = 1.0) -> dict[str, Any]:
             _lvl('least(length("given_first_l"), length("given_first_r")) >= 3 AND '
                  'damerau_levenshtein("given_first_l", "given_first_r") <= 1',
                  "first name token within one edit (Jun / Ujn, Omar / Oar)", 0.03, 0.002, **g),
+            _lvl(COGNATE_SQL, COGNATE_LABEL, 0.01, 0.0005),
             _lvl('"given_ph_l" = "given_ph_r"', "phonetic key agrees", 0.02, 0.005),
             _lvl('least(length("given_norm_l"), length("given_norm_r")) >= 3 AND '
                  '(contains("given_norm_l", "given_norm_r") OR contains("given_norm_r", "given_norm_l"))',

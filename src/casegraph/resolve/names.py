@@ -134,3 +134,72 @@ def split_full_name(full: str | None) -> tuple[str | None, str | None]:
 
 def norm(value: str | None) -> str | None:
     return normalise_text(value)
+
+
+# --- given-name cognates ---------------------------------------------------------------
+#
+# One person's given name changes with the language of the document: a Ukrainian passport
+# says Mykola, a Russian-language document Nikolai, a US form Nicholas; a Somali record
+# Maxamed, an Egyptian one Mohamed. No spelling key folds these (they are different words),
+# so a curated table lists the forms of each name (``data/given_name_cognates.csv``): one
+# group per name *and gender* (Oleksandr and Oleksandra are different groups), and no form
+# that is a different, co-existing name in a large community (Spanish Ivan and Juan,
+# Turkish Mehmet and Muhammed). A shared group is moderate evidence, weighed by the model
+# below the spelling levels; it is never proof.
+
+COGNATES_FILE = "given_name_cognates.csv"
+
+#: the longest run of adjacent name tokens looked up as one form ("abd al rahman")
+_MAX_SPAN = 3
+
+
+def _form_key(value: str) -> str | None:
+    """A form as the table is keyed: the record-name normalisation, spaces removed (so
+    that "Abdul Rahman", "Abd al-Rahman" and "Natal'ya" match their one-word spellings)."""
+    n = norm(value)
+    return n.replace(" ", "") if n else None
+
+
+@lru_cache(maxsize=1)
+def cognate_index() -> dict[str, tuple[str, ...]]:
+    """Form key -> the cognate groups it belongs to, from the bundled table."""
+    import csv
+    from importlib import resources
+
+    text = (resources.files("casegraph.resolve") / "data" / COGNATES_FILE
+            ).read_text(encoding="utf-8")
+    rows = csv.DictReader(line for line in text.splitlines()
+                          if line.strip() and not line.startswith("#"))
+    index: dict[str, set[str]] = {}
+    for row in rows:
+        key = _form_key(row["form"])
+        if key:
+            index.setdefault(key, set()).add(row["group"].strip())
+    return {k: tuple(sorted(v)) for k, v in index.items()}
+
+
+@lru_cache(maxsize=200_000)
+def _cognates_of(norm_name: str) -> tuple[str, ...]:
+    index = cognate_index()
+    toks = norm_name.split()
+    found: set[str] = set()
+    for i in range(len(toks)):
+        for j in range(i + 1, min(len(toks), i + _MAX_SPAN) + 1):
+            found.update(index.get("".join(toks[i:j]), ()))
+    return tuple(sorted(found))
+
+
+def cognate_groups(norm_name: str | None) -> list[str] | None:
+    """The cognate groups of a (normalised) given name's tokens, or None when it has none.
+
+    Examples:
+        >>> cognate_groups(norm("Mykola")) == cognate_groups(norm("Nikolai"))
+        True
+        >>> cognate_groups(norm("Abdul Rahman")) == cognate_groups(norm("Abdirahman"))
+        True
+        >>> cognate_groups(norm("John")) is None
+        True
+    """
+    if not norm_name:
+        return None
+    return list(_cognates_of(norm_name)) or None

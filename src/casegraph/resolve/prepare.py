@@ -3,7 +3,8 @@
 ``resolve_input`` (a warehouse table owned by this room) is what Splink reads. It is
 derived from ``current_records`` each run: names split from ``full_name`` when the parts
 are absent, transliteration and phonetic keys, identifiers cleaned to a comparable form,
-dates split into the parts the date levels need.
+dates split into the parts the date levels need, and the cognate groups of the given
+name (``given_cog``: Mykola, Nikolai and Nicholas share one, see ``names.cognate_groups``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ INPUT_TABLE = "resolve_input"
 #: Columns of ``resolve_input`` that Splink compares (plus ``unique_id``).
 MATCH_COLUMNS = (
     "given_norm", "family_norm", "given_key", "given_tk", "given_first", "given_toks",
+    "given_cog",
     "family_key", "family_toks", "given_ph", "family_ph", "dob", "birth_year", "sex", "nationality", "birth_country",
     "a_number", "passport", "fbi", "national_id", "phone", "email", "street_address",
     "street_num", "postcode", "locality",
@@ -91,7 +93,7 @@ def _address_sql() -> str:
             + _norm("concat_ws(' ', street_number, coalesce(street_norm, street))") + ")")
 
 
-_KEY_COLUMNS = ["norm", "key", "first_key", "ph", "toks", "last_key", "first_tok"]
+_KEY_COLUMNS = ["norm", "key", "first_key", "ph", "toks", "last_key", "first_tok", "cog"]
 
 
 def _name_keys(values: list[str]) -> pd.DataFrame:
@@ -100,7 +102,7 @@ def _name_keys(values: list[str]) -> pd.DataFrame:
         toks = names.tokens(v)
         rows.append((v, names.name_key(v), names.first_token_key(v), names.phonetic(v),
                      names.token_keys(v), names.translit_token(toks[-1]) if toks else None,
-                     toks[0] if toks else None))
+                     toks[0] if toks else None, names.cognate_groups(v)))
     return pd.DataFrame(rows, columns=_KEY_COLUMNS)
 
 
@@ -113,12 +115,12 @@ def build_input(ws: Workspace, *, table: str = INPUT_TABLE, where: str = "true")
         "select family_norm from _resolve_base) where v is not null").fetchall()
     keys = _name_keys([v for (v,) in vals])
     if keys.empty:
-        keys = pd.DataFrame({c: pd.Series(dtype="object" if c == "toks" else "str")
+        keys = pd.DataFrame({c: pd.Series(dtype="object" if c in ("toks", "cog") else "str")
                              for c in _KEY_COLUMNS})
     con.register("_resolve_name_keys_df", keys)
     con.execute("create or replace temp table _resolve_name_keys as "
                 "select norm, key, first_key, ph, cast(toks as varchar[]) as toks, last_key, "
-                "first_tok "
+                "first_tok, cast(cog as varchar[]) as cog "
                 "from _resolve_name_keys_df")
     con.unregister("_resolve_name_keys_df")
     con.execute(f"""
@@ -127,7 +129,7 @@ def build_input(ws: Workspace, *, table: str = INPUT_TABLE, where: str = "true")
             b.given_display, b.family_display,
             b.given_norm, b.family_norm,
             g.key as given_key, g.first_key as given_tk, g.ph as given_ph,
-            g.first_tok as given_first, g.toks as given_toks,
+            g.first_tok as given_first, g.toks as given_toks, g.cog as given_cog,
             f.key as family_key, f.toks as family_toks, f.ph as family_ph,
             f.first_key as family_first, f.last_key as family_last,
             b.dob, b.birth_year, b.birth_md, b.birth_month, b.birth_md_sorted, b.sex, b.nationality, b.birth_country,
