@@ -177,11 +177,12 @@ def _cluster_pairs(spark: SparkSession, ws: Workspace, cfg: ResolveConfig, pairs
                   .withColumn("i", F.monotonically_increasing_id()), "_cg_nodes")
     st.records = nodes.count()
     _keep(_sql(spark, comp.decisions_sql("_cg_nodes", "_cg_decisions")), "_cg_dec")
+    step("numbering")
     _keep(_sql(spark, comp.int_pairs_sql("_cg_pairs", "_cg_nodes", cfg, cols)), "_cg_ipairs")
     _keep(_sql(spark, comp.links_sql(cfg, "_cg_ipairs", "_cg_dec")), "_cg_links")
+    step("pairs by number")
     _components(spark, st)
-
-    step("components")
+    step("propagation")
     # 3. settled components
     _keep(_sql(spark, comp.components_sql(cfg, "_cg_lab", "_cg_ipairs", "_cg_nodes",
                                           "_cg_dec", "_cg_input")), "_cg_comp")
