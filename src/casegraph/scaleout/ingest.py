@@ -21,11 +21,15 @@ reconcile (read = accepted + quarantined, duplicates included in quarantined) be
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
+import re
 import signal
+import threading
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -78,6 +82,11 @@ if TYPE_CHECKING:
 #: staging directory, before its quarantine, batch row and commit.
 KILL_STAGED_ENV = "CASEGRAPH_SPARK_INGEST_KILL_STAGED"
 ISSUE_SCHEMA = "array<struct<field:string,value:string,problem:string>>"
+#: Specs loaded at once: a spec is a chain of small Spark jobs, mostly waiting on the driver
+#: (planning, Python round trips); running a few side by side keeps the executors busy.
+THREADS_ENV = "CASEGRAPH_SPARK_INGEST_THREADS"
+#: The workspace's DuckDB connection is not for concurrent use: lookups take turns.
+_DUCK = threading.Lock()
 
 
 class _Stage:
@@ -168,8 +177,9 @@ def _superseded(spark: SparkSession, ws: Workspace, source: str, new: DataFrame)
     bat = lake_parquet_sql(ws, "batch")
     if bat is None:
         return 0
-    ids = [r["batch_id"] for r in ws.query(f"select batch_id from {bat} where source = ?",
-                                           [source])]
+    with _DUCK:
+        ids = [r["batch_id"] for r in ws.query(
+            f"select batch_id from {bat} where source = ?", [source])]
     if not ids:
         return 0
     prior = spark.read.parquet(*[batch_uri(ws, b, "records") for b in ids]) \
@@ -190,14 +200,16 @@ def ingest_spec_on_spark(ws: Workspace, spec: SourceSpec, colmap: dict[str, str]
     digest = file_digest(spec.files, spec)
     bat = lake_parquet_sql(ws, "batch")
     batches = f"(select * from {bat})" if bat else "(select * from batches where false)"
-    latest = _latest_batch(ws, spec.source, batches)
+    with _DUCK:
+        latest = _latest_batch(ws, spec.source, batches)
     if latest and latest["content_hash"] == digest:
         report.batch_id = latest["batch_id"]
         report.skipped_identical = True
         report.notices.append(f"{spec.source}: unchanged since batch {latest['batch_id']}; "
                               f"nothing loaded")
         return report
-    batch_id = _new_batch_id(ws, spec.source, batches)
+    with _DUCK:
+        batch_id = _new_batch_id(ws, spec.source, batches)
     report.batch_id = batch_id
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
@@ -220,6 +232,7 @@ def _load(spark: SparkSession, ws: Workspace, spec: SourceSpec, colmap: dict[str
 
     batch_id = report.batch_id
     assert batch_id is not None
+    tag = "_" + re.sub(r"\W", "_", batch_id)  # this spec's view names (specs run concurrently)
     report.notices += src.notices
     typed = frozenset(fname for fname, m in spec.fields.items()
                       if m.column is not None and colmap.get(m.column) in src.typed_temporal)
@@ -241,31 +254,32 @@ def _load(spark: SparkSession, ws: Workspace, spec: SourceSpec, colmap: dict[str
 
     staged = frame.mapInArrow(fn, _spark_schema(out_schema)).persist()
     held.append(staged)
-    staged.createOrReplaceTempView("__cg_staged")
-    spark.sql(ingest_sql_to_spark(dup_of_sql("__cg_staged"))).createOrReplaceTempView(
-        "__cg_dups")
-    spark.sql("select s.*, d.__dup_of from __cg_staged s left join __cg_dups d using (__row)"
-              ).createOrReplaceTempView("__cg_stage")
+    staged.createOrReplaceTempView(f"__cg_staged{tag}")
+    spark.sql(ingest_sql_to_spark(dup_of_sql(f"__cg_staged{tag}"))).createOrReplaceTempView(
+        f"__cg_dups{tag}")
+    spark.sql(f"select s.*, d.__dup_of from __cg_staged{tag} s left join __cg_dups{tag} d "
+              "using (__row)").createOrReplaceTempView(f"__cg_stage{tag}")
     raw = raw_json_sql([(name, f"__raw_{i}") for i, name in enumerate(src.names)])
-    spark.sql(ingest_sql_to_spark(f"select __row, {raw} as __raw from __cg_staged")
-              ).createOrReplaceTempView("__cg_raw")
-    sql = canonical_sql(spec, meta, "__cg_stage", "__cg_raw", typed_temporal=typed)
+    spark.sql(ingest_sql_to_spark(f"select __row, {raw} as __raw from __cg_staged{tag}")
+              ).createOrReplaceTempView(f"__cg_raw{tag}")
+    sql = canonical_sql(spec, meta, f"__cg_stage{tag}", f"__cg_raw{tag}",
+                        typed_temporal=typed)
     out = spark.sql(ingest_sql_to_spark(sql)).persist()
     held.append(out)
-    out.createOrReplaceTempView("__cg_out")
+    out.createOrReplaceTempView(f"__cg_out{tag}")
 
     mapped = [f for f, m in spec.fields.items() if m.column is not None]
     counts = spark.sql(
         "select count_if(__reason is null), count_if(__reason is not null), "
         "count_if(__reason is null and dq_issues <> '[]')"
-        + "".join(f", count(`{f}`)" for f in mapped) + " from __cg_out").first()
+        + "".join(f", count(`{f}`)" for f in mapped) + f" from __cg_out{tag}").first()
     accepted, quarantined, with_issues = (int(counts[i]) for i in range(3))
     filled = {f: int(counts[3 + i]) for i, f in enumerate(mapped)}
     issue_counts: dict[str, tuple[int, str, str]] = {}
     if with_issues:
         for fname, cnt, value, problem in spark.sql(
                 f"select i.field, count(*), min(i.value), min(i.problem) from (select "
-                f"explode(from_json(dq_issues, '{ISSUE_SCHEMA}')) as i from __cg_out where "
+                f"explode(from_json(dq_issues, '{ISSUE_SCHEMA}')) as i from __cg_out{tag} where "
                 f"__reason is null and dq_issues <> '[]') group by 1").collect():
             issue_counts[fname] = (int(cnt), value, problem)
     report.notices += summary_notices(n, filled, issue_counts)
@@ -283,7 +297,7 @@ def _load(spark: SparkSession, ws: Workspace, spec: SourceSpec, colmap: dict[str
     stamp = f"cast('{now.isoformat(sep=' ')}' as timestamp_ntz)"
     quarantine = spark.sql(
         f"select '{batch_id}' as batch_id, source, __row as row_number, record_id, "
-        f"__reason as reason, raw, {stamp} as quarantined_at from __cg_out "
+        f"__reason as reason, raw, {stamp} as quarantined_at from __cg_out{tag} "
         "where __reason is not null")
     if src.malformed:
         bad = spark.createDataFrame(
@@ -319,16 +333,21 @@ def ingest_on_spark(ws: Workspace, spec_paths: Sequence[str | Path], progress: b
     register_ingest_udfs(spark)
     publish_batches_to_lake(ws)           # batches only the DuckDB file holds (engine switch)
     remove_uri(f"{sources_uri(ws)}/_staging")   # what a crashed load left behind
-    reports = []
-    if progress:
-        with make_progress(console) as prog:
-            for spec, colmap in checked:
-                task = prog.add_task(f"{spec.source}: loading on Spark", total=None)
-                reports.append(ingest_spec_on_spark(ws, spec, colmap, notify=prog.console.print))
+    threads = max(1, int(os.environ.get(THREADS_ENV, "3")))
+    with contextlib.ExitStack() as stack:
+        prog = stack.enter_context(make_progress(console)) if progress else None
+
+        def one(item: tuple[SourceSpec, dict[str, str]]) -> IngestReport:
+            spec, colmap = item
+            task = prog.add_task(f"{spec.source}: loading on Spark", total=None) if prog else None
+            r = ingest_spec_on_spark(ws, spec, colmap,
+                                     notify=prog.console.print if prog else None)
+            if prog and task is not None:
                 prog.update(task, description=f"{spec.source}: done", total=1, completed=1)
-    else:
-        for spec, colmap in checked:
-            reports.append(ingest_spec_on_spark(ws, spec, colmap, notify=None))
+            return r
+
+        pool = stack.enter_context(ThreadPoolExecutor(max_workers=threads))
+        reports = list(pool.map(one, checked))
     served = ws.query("select count(*) as n from batches")[0]["n"]
     if any(not r.skipped_identical for r in reports) or served != len(committed_batches(ws)):
         import_sources_from_lake(ws)
