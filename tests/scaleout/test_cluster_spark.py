@@ -188,3 +188,13 @@ def test_pairs_rounding_is_duckdbs(tmp_path: Path, spark_ready: None) -> None:
     got = [tuple(r) for r in spark.sql(duckdb_to_spark_exact_round(sql)).collect()]
     assert got == want
     ws.close()
+
+
+def test_cli_spark_run_clustered_on_spark(pair) -> None:  # type: ignore[no-untyped-def]
+    """The parity run's ``resolve --engine spark`` clustered on Spark (the hook is wired),
+    and its identical persons (``test_parity.py``) therefore come from Spark's clustering."""
+    import json
+
+    notes = json.loads(pair.spark.con.execute(
+        "select notes from resolve_runs order by started_at desc limit 1").fetchall()[0][0])
+    assert any(n.startswith("clustered on Spark") for n in notes)
