@@ -119,6 +119,25 @@ def test_cognate_level_sits_after_the_spelling_levels_and_is_not_else() -> None:
     assert "tf_adjustment_column" not in lv
 
 
+def test_cognate_level_needs_names_that_share_no_spelling() -> None:
+    import duckdb
+
+    def level(l: str, r: str) -> bool:
+        gl, gr = names.norm(l), names.norm(r)
+        sql = (rmodel.COGNATE_SQL.replace('"given_cog_l"', "?").replace('"given_cog_r"', "?")
+               .replace('"given_toks_l"', "?").replace('"given_toks_r"', "?"))
+        args = [names.cognate_groups(gl) or [], names.cognate_groups(gr) or [],
+                names.token_keys(gl), names.token_keys(gr)]
+        return bool(duckdb.execute(f"select {sql}", [args[0], args[1], args[2], args[3]]
+                                   ).fetchall()[0][0])
+
+    assert level("Mykola", "Nikolai")
+    assert level("Cabdiraxmaan", "Abdul Rahman")
+    assert not level("Norma Maria", "Maria")        # a shared spelling, not a translation
+    assert not level("Aisha Fatima", "Fatimah")
+    assert not level("Mykola", "Mykyta")
+
+
 def test_cognate_level_transpiles_to_spark() -> None:
     from casegraph.scaleout.dialect import duckdb_to_spark
 
