@@ -169,7 +169,7 @@ def loads(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict[str, 
     """Both engines' tables after a first load and after a second (changed) load."""
     if not have_spark():
         pytest.skip("no Java runtime for local Spark")
-    from casegraph.scaleout.ingest import ingest_on_spark
+    from casegraph.scaleout.ingest import THREADS_ENV, ingest_on_spark
     from casegraph.sources.ingest import ingest_specs
 
     os.environ.setdefault("CASEGRAPH_SPARK_MASTER", "local[2]")
@@ -181,8 +181,12 @@ def loads(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict[str, 
         for engine, tables in out.items():
             ws = Workspace(root / engine)
             try:
-                if engine == "spark":
-                    ingest_on_spark(ws, [src], progress=False)
+                if engine == "spark":  # two specs at a time: the concurrent path too
+                    os.environ[THREADS_ENV] = "2"
+                    try:
+                        ingest_on_spark(ws, [src], progress=False)
+                    finally:
+                        os.environ.pop(THREADS_ENV, None)
                 else:
                     ingest_specs(ws, [src], progress=False)
                 tables.append(_rows(ws))

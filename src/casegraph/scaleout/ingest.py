@@ -82,8 +82,9 @@ if TYPE_CHECKING:
 #: staging directory, before its quarantine, batch row and commit.
 KILL_STAGED_ENV = "CASEGRAPH_SPARK_INGEST_KILL_STAGED"
 ISSUE_SCHEMA = "array<struct<field:string,value:string,problem:string>>"
-#: Specs loaded at once: a spec is a chain of small Spark jobs, mostly waiting on the driver
-#: (planning, Python round trips); running a few side by side keeps the executors busy.
+#: Specs loaded at once. A spec is a chain of small Spark jobs; on a cluster with idle
+#: executors a few side by side overlap them. On this 2-core machine, loaded, 3 at once
+#: was no faster than 1 (docs/scaleout.md), so the default is one at a time.
 THREADS_ENV = "CASEGRAPH_SPARK_INGEST_THREADS"
 #: The workspace's DuckDB connection is not for concurrent use: lookups take turns.
 _DUCK = threading.Lock()
@@ -333,7 +334,7 @@ def ingest_on_spark(ws: Workspace, spec_paths: Sequence[str | Path], progress: b
     register_ingest_udfs(spark)
     publish_batches_to_lake(ws)           # batches only the DuckDB file holds (engine switch)
     remove_uri(f"{sources_uri(ws)}/_staging")   # what a crashed load left behind
-    threads = max(1, int(os.environ.get(THREADS_ENV, "3")))
+    threads = max(1, int(os.environ.get(THREADS_ENV, "1")))
     with contextlib.ExitStack() as stack:
         prog = stack.enter_context(make_progress(console)) if progress else None
 
