@@ -66,6 +66,25 @@ def _jw(col: str) -> str:
     return f'jaro_winkler_similarity("{col}_l", "{col}_r")'
 
 
+#: the first given names' transliteration keys (resolve/names.py ``translit_token``) have
+#: one consonant skeleton but different vowel marks: a feminine final -a (Ivan / Ivana,
+#: Oleksandr / Oleksandra) or a diphthong (Hasan / Hussein). Different names that spelling
+#: similarity (Jaro-Winkler, one edit, Metaphone, containment) would call the same: those
+#: levels skip such pairs, so brother and sister twins reach "different" and the twins'
+#: given-name rule. The pattern only matches consonant-skeleton keys (short names keep
+#: their vowels, Maria / Mariya, and are not compared this way).
+_SKELETON_KEY = "'^[a-z][^aeiouy]{2,}y?a?$'"
+MARKS_DIFFER_SQL = (
+    f'coalesce(regexp_matches("given_tk_l", {_SKELETON_KEY}) AND '
+    f'regexp_matches("given_tk_r", {_SKELETON_KEY}) AND "given_tk_l" <> "given_tk_r" AND '
+    """regexp_replace("given_tk_l", 'y?a?$', '') = regexp_replace("given_tk_r", 'y?a?$', ''), """
+    'false)')
+
+
+def _unless_marks_differ(sql: str) -> str:
+    return f"({sql}) AND NOT {MARKS_DIFFER_SQL}"
+
+
 #: the given names share a cognate group (resolve/names.py ``cognate_groups``): Mykola /
 #: Nikolai / Nicholas, Maxamed / Mohamed, Hatice / Khadija. Below the spelling levels (a
 #: pair that is also a spelling variant keeps that level), above the weak phonetic and
@@ -101,14 +120,17 @@ def given_name_comparison(tf: float = 1.0) -> dict[str, Any]:
                  fix_m_probability=True, fix_u_probability=True),
             _lvl('"given_key_l" = "given_key_r"', "same transliteration key", 0.08, 0.002, **g),
             _lvl('"given_tk_l" = "given_tk_r"', "first name token agrees", 0.04, 0.004, **g),
-            _lvl(f'{_jw("given_norm")} >= 0.92', "jaro-winkler >= 0.92", 0.05, 0.004, **g),
-            _lvl('least(length("given_first_l"), length("given_first_r")) >= 3 AND '
-                 'damerau_levenshtein("given_first_l", "given_first_r") <= 1',
+            _lvl(_unless_marks_differ(f'{_jw("given_norm")} >= 0.92'), "jaro-winkler >= 0.92", 0.05, 0.004, **g),
+            _lvl(_unless_marks_differ(
+                 'least(length("given_first_l"), length("given_first_r")) >= 3 AND '
+                 'damerau_levenshtein("given_first_l", "given_first_r") <= 1'),
                  "first name token within one edit (Jun / Ujn, Omar / Oar)", 0.03, 0.002, **g),
             _lvl(COGNATE_SQL, COGNATE_LABEL, 0.01, 0.0005),
-            _lvl('"given_ph_l" = "given_ph_r"', "phonetic key agrees", 0.02, 0.005),
-            _lvl('least(length("given_norm_l"), length("given_norm_r")) >= 3 AND '
-                 '(contains("given_norm_l", "given_norm_r") OR contains("given_norm_r", "given_norm_l"))',
+            _lvl(_unless_marks_differ('"given_ph_l" = "given_ph_r"'), "phonetic key agrees",
+                 0.02, 0.005),
+            _lvl(_unless_marks_differ(
+                 'least(length("given_norm_l"), length("given_norm_r")) >= 3 AND '
+                 '(contains("given_norm_l", "given_norm_r") OR contains("given_norm_r", "given_norm_l"))'),
                  "one given name contains the other (Emeka / Chukwuemeka)", 0.02, 0.002),
             _lvl('len(list_intersect("given_toks_l", "given_toks_r")) > 0',
                  "a given-name token agrees (a middle name used as the first)", 0.02, 0.002),
@@ -118,7 +140,8 @@ def given_name_comparison(tf: float = 1.0) -> dict[str, Any]:
             _lvl('(length("given_norm_l") = 1 OR length("given_norm_r") = 1) AND '
                  'left("given_norm_l", 1) = left("given_norm_r", 1)', "initial agrees",
                  0.01, 0.01),
-            _lvl(f'{_jw("given_norm")} >= 0.8', "jaro-winkler >= 0.8", 0.02, 0.05),
+            _lvl(_unless_marks_differ(f'{_jw("given_norm")} >= 0.8'), "jaro-winkler >= 0.8",
+                 0.02, 0.05),
             {"sql_condition": "ELSE", "label_for_charts": "different", "m_probability": 0.03,
              "u_probability": 0.92},
         ],

@@ -6,6 +6,16 @@ counts these as different names; a *transliteration key* folds them together by
 keeping the consonant skeleton after normalising the spellings that vary between
 transliteration schemes. The key is a blocking and comparison aid, never a proof: the
 model learns how much agreement on it is worth.
+
+A skeleton alone also folds *different* names, and the twins' rule only fires when the
+keys differ, so the key keeps three vowel marks that tell names apart (and that
+transliterations of one name share):
+
+* a feminine final -a (-a, -ia, -iya, -ya, -ah): Oleksandr / Oleksandra, Ivan / Ivana,
+  Yevhen / Yevheniia, Daniel / Daniela, Antonio / Antonia (brother and sister twins);
+* an ai / ay / ei / ey diphthong inside the name: Husayn / Hussein / Husain vs Hasan;
+* Somali and Arabic Mahmud spellings (Mohamud, Mahamud, Mahmoud) are one name, not
+  Mohamed.
 """
 
 from __future__ import annotations
@@ -32,6 +42,24 @@ PARTICLES = frozenset({"al", "el", "bin", "ben", "ibn", "abu", "de", "del", "da"
                        "le", "van", "von", "der", "den", "dos", "das", "do", "y", "e", "st"})
 
 
+#: Mahmud as written in Somali and Arabic records (Mohamud, Mahamud, Maxamuud, Mahmoud):
+#: its skeleton is Mohamed's, but it is a different name
+_MAHMUD = re.compile(r"^m[aou](?:h|kh|x)?a?m+(?:u|o|ou|oo|uu)d$")
+_UK_H = re.compile(r"(?<=[lrv])h(?=[aeiouy])")
+#: a diphthong inside the name (Husayn, Hussein, Hüseyin, and the frequent Hussien),
+#: absent from Hasan
+_DIPHTHONG = re.compile(r"[ae][iy](?=[a-z])|ie(?=n$)")
+
+
+def _marks(t: str) -> str:
+    """Vowel marks of a rewritten token that tell names with one skeleton apart: ``y``
+    for an inner ai/ay/ei/ey diphthong, then ``a`` for a feminine final -a (Arabic -ah
+    counts). Neither letter can otherwise end a skeleton (its vowels are dropped)."""
+    if t.endswith("ah"):
+        t = t[:-1]
+    return ("y" if _DIPHTHONG.search(t) else "") + ("a" if t.endswith("a") else "")
+
+
 @lru_cache(maxsize=200_000)
 def translit_token(token: str) -> str:
     """Transliteration key of one name token.
@@ -41,12 +69,29 @@ def translit_token(token: str) -> str:
         True
         >>> translit_token("youssef") == translit_token("yusuf")
         True
+        >>> translit_token("hussein") == translit_token("husayn") == translit_token("husain")
+        True
+        >>> translit_token("hasan") == translit_token("hassan") != translit_token("hussein")
+        True
+        >>> translit_token("oleksandr") == translit_token("oleksandra")
+        False
+        >>> translit_token("yevhen") == translit_token("evgeny") != translit_token("yevheniia")
+        True
+        >>> translit_token("mohamud") == translit_token("mahmoud") != translit_token("mohamed")
+        True
     """
     t = _NON_ALPHA.sub("", token.lower())
     if not t:
         return ""
+    if _MAHMUD.match(t):
+        t = "mahmud"
     for a, b in _REWRITES:
         t = t.replace(a, b)
+    # Ukrainian h is Russian g after l, r, v (Olha/Olga, Serhiy/Sergey, Yevhen/Evgeny);
+    # an initial ye- is e- in other schemes (Yevgeny/Evgeny, Yelena/Elena)
+    t = _UK_H.sub("g", t)
+    if t.startswith("ye") and len(t) > 3:
+        t = t[1:]
     first = t[0]
     # keep consonants; keep an h only between vowels (Mohamed), drop it elsewhere (John)
     rest = "".join(
@@ -63,7 +108,9 @@ def translit_token(token: str) -> str:
         # "tn", Linh / Lan "ln", Li / Ly "l"): keep its vowels, spelling variants folded
         return _squeeze(t)
     # a final d/t and b/p are voiced/unvoiced variants across schemes (Mehmed/Mehmet)
-    return key[:-1] + {"d": "t", "b": "p"}.get(key[-1], key[-1]) if len(key) > 1 else key
+    if len(key) > 1:
+        key = key[:-1] + {"d": "t", "b": "p"}.get(key[-1], key[-1])
+    return key + _marks(t)
 
 
 #: a consonant skeleton shorter than this is too common to stand for one name

@@ -16,7 +16,7 @@ from typing import Any
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 from splink.internals.splink_dataframe import SplinkDataFrame
 
-from casegraph.resolve.model import comparisons
+from casegraph.resolve.model import COGNATE_LABEL, comparisons
 from casegraph.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -212,3 +212,25 @@ def _sanitise(linker: Linker) -> None:
                 m, u = cl._m_probability, cl._u_probability
                 if isinstance(m, float) and isinstance(u, float) and m / u < floor:
                     cl.m_probability = u * floor
+        _cap_below(comp)
+
+
+#: (comparison, level) -> the level it may never outweigh. A cross-language form (Mykola /
+#: Nicholas) is a looser claim than one spelling key (EM trained it to +6.6 bits at 100k
+#: people, above the key's level), so it is capped at the key's weight.
+CAPPED_LEVELS: dict[tuple[str, str], str] = {
+    ("given_name", COGNATE_LABEL): "same transliteration key",
+}
+
+
+def _cap_below(comp: Any) -> None:
+    """Cap the levels of :data:`CAPPED_LEVELS` at their ceiling level's weight (m / u)."""
+    lv = {cl.label_for_charts: cl for cl in comp.comparison_levels}
+    for (name, label), ceiling in CAPPED_LEVELS.items():
+        cl, top = lv.get(label), lv.get(ceiling)
+        if name != comp.output_column_name or cl is None or top is None:
+            continue
+        m, u = cl._m_probability, cl._u_probability
+        tm, tu = top._m_probability, top._u_probability
+        if all(isinstance(x, float) for x in (m, u, tm, tu)) and m / u > tm / tu:
+            cl.m_probability = u * tm / tu
