@@ -18,6 +18,7 @@ from casegraph.resolve.explain import explain_pair
 from casegraph.resolve.prepare import INPUT_TABLE, build_input
 from casegraph.workspace import Workspace
 from tests.factories import insert_records
+from tests.resolve.linkers import levels_of, prior_linker
 
 
 def rec(source: str, rid: str, **kw: object) -> dict[str, object]:
@@ -188,13 +189,8 @@ def test_namesakes_with_different_birth_dates_are_scored(ws: Workspace) -> None:
 # ---- trained weights -----------------------------------------------------------------------
 
 def test_sanitise_floors_partial_agreement_and_caps_untrained_levels(ws: Workspace) -> None:
-    insert_records(ws, [rec("a", "1", given_name="X", family_name="Y")])
-    build_input(ws)
-    linker = Linker(DuckDBAPI(connection=ws.con).register(INPUT_TABLE), rmodel.settings(1e-3),
-                    log_level=None)
-    comp = next(c for c in linker._settings_obj.comparisons
-                if c.output_column_name == "given_name")
-    lv = {cl.label_for_charts: cl for cl in comp.comparison_levels}
+    linker = prior_linker(ws)
+    lv = levels_of(linker, "given_name")
     different = lv["different"]
     different.m_probability, different.u_probability = 0.01, 0.9
     phonetic = lv["phonetic key agrees"]
@@ -210,10 +206,7 @@ def test_sanitise_floors_partial_agreement_and_caps_untrained_levels(ws: Workspa
 
 
 def test_sampled_u_is_corrected_for_the_match_rate(ws: Workspace) -> None:
-    insert_records(ws, [rec("a", "1", given_name="X", family_name="Y")])
-    build_input(ws)
-    linker = Linker(DuckDBAPI(connection=ws.con).register(INPUT_TABLE), rmodel.settings(1e-3),
-                    log_level=None)
+    linker = prior_linker(ws)
     linker._settings_obj._probability_two_random_records_match = 5e-4
     comps = {c.output_column_name: c for c in linker._settings_obj.comparisons}
     anum = next(cl for cl in comps["a_number"].comparison_levels if cl.label_for_charts == "exact")

@@ -15,9 +15,9 @@ from casegraph.resolve import model as rmodel
 from casegraph.resolve import names
 from casegraph.resolve import training as rtraining
 from casegraph.resolve.pipeline import resolve_workspace
-from casegraph.resolve.prepare import INPUT_TABLE, build_input
 from casegraph.workspace import Workspace
 from tests.factories import insert_records
+from tests.resolve.linkers import levels_of, prior_linker
 
 key = names.translit_token
 
@@ -104,16 +104,8 @@ def test_marks_differ_sql_transpiles_to_spark() -> None:
 # ---- the cognate level never outweighs the transliteration key ------------------------------
 
 def test_cognate_level_is_capped_at_the_transliteration_key(ws: Workspace) -> None:
-    insert_records(ws, [{"source": "s", "record_id": "1", "kind": "person",
-                         "given_name": "X", "family_name": "Y"}])
-    build_input(ws)
-    from splink import DuckDBAPI, Linker
-
-    linker = Linker(DuckDBAPI(connection=ws.con).register(INPUT_TABLE), rmodel.settings(1e-3),
-                    log_level=None)
-    comp = next(c for c in linker._settings_obj.comparisons
-                if c.output_column_name == "given_name")
-    lv = {cl.label_for_charts: cl for cl in comp.comparison_levels}
+    linker = prior_linker(ws)
+    lv = levels_of(linker, "given_name")
     tkey, cog = lv["same transliteration key"], lv[rmodel.COGNATE_LABEL]
     tkey.m_probability, tkey.u_probability = 0.08, 0.002          # 2^5.3
     cog.m_probability, cog.u_probability = 0.05, 0.0005          # EM: 2^6.6, above the key

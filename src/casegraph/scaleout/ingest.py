@@ -59,6 +59,7 @@ from casegraph.sources.ingest import (
     file_digest,
     make_progress,
     raw_json_sql,
+    skip_if_unchanged,
     summary_notices,
     validate_specs,
 )
@@ -203,11 +204,7 @@ def ingest_spec_on_spark(ws: Workspace, spec: SourceSpec, colmap: dict[str, str]
     batches = f"(select * from {bat})" if bat else "(select * from batches where false)"
     with _DUCK:
         latest = _latest_batch(ws, spec.source, batches)
-    if latest and latest["content_hash"] == digest:
-        report.batch_id = latest["batch_id"]
-        report.skipped_identical = True
-        report.notices.append(f"{spec.source}: unchanged since batch {latest['batch_id']}; "
-                              f"nothing loaded")
+    if skip_if_unchanged(report, latest, digest):
         return report
     with _DUCK:
         batch_id = _new_batch_id(ws, spec.source, batches)

@@ -157,6 +157,18 @@ def _latest_batch(ws: Workspace, source: str, batches: str = "batches") -> dict 
     return rows[0] if rows else None
 
 
+def skip_if_unchanged(report: IngestReport, latest: dict | None, digest: str) -> bool:
+    """True (and ``report`` says so) when the files are byte-for-byte the source's latest
+    committed batch: loading them again would only add a batch that supersedes nothing."""
+    if not latest or latest["content_hash"] != digest:
+        return False
+    report.batch_id = latest["batch_id"]
+    report.skipped_identical = True
+    report.notices.append(f"{report.source}: unchanged since batch {latest['batch_id']}; "
+                          f"nothing loaded")
+    return True
+
+
 def _new_batch_id(ws: Workspace, source: str, batches: str = "batches") -> str:
     """``<source>-b<n>``: the source's n-th committed batch (unique in the workspace)."""
     n = ws.query(f"select count(*) as n from {batches} where source = ?", [source])[0]["n"] + 1
@@ -220,12 +232,7 @@ def ingest_spec(ws: Workspace, spec: SourceSpec, colmap: dict[str, str], *,
     report = IngestReport(spec.source, None, kind=spec.kind,
                           files=[str(f) for f in spec.files])
     digest = file_digest(spec.files, spec)
-    latest = _latest_batch(ws, spec.source)
-    if latest and latest["content_hash"] == digest:
-        report.batch_id = latest["batch_id"]
-        report.skipped_identical = True
-        report.notices.append(f"{spec.source}: unchanged since batch {latest['batch_id']}; "
-                              f"nothing loaded")
+    if skip_if_unchanged(report, _latest_batch(ws, spec.source), digest):
         return report
 
     task = progress.add_task(f"{spec.source}: reading", total=None) if progress else None
