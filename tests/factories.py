@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from casegraph.ontology import RECORD_COLUMN_NAMES
@@ -39,3 +40,20 @@ def insert_records(ws: Workspace, rows: list[dict[str, Any]], *, batch_id: str =
                        [row[c] for c in RECORD_COLUMN_NAMES])
         keys.append(row["record_key"])
     return keys
+
+
+def resolved_workspace(tmp_path_factory: Any, name: str, rows: list[dict[str, Any]]
+                       ) -> Iterator[Workspace]:
+    """A module-scoped fixture body: ``rows`` in a fresh workspace, resolved once."""
+    from casegraph.resolve.pipeline import resolve_workspace
+
+    w = Workspace(tmp_path_factory.mktemp(name) / "ws")
+    insert_records(w, rows)
+    resolve_workspace(w, progress=False)
+    yield w
+    w.close()
+
+
+def person_of(ws: Workspace) -> dict[str, str]:
+    """record key -> person id, as the last resolve left it."""
+    return dict(ws.con.execute("select record_key, person_id from person_records").fetchall())

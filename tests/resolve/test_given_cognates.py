@@ -15,10 +15,9 @@ import pytest
 
 from casegraph.resolve import model as rmodel
 from casegraph.resolve import names
-from casegraph.resolve.pipeline import resolve_workspace
 from casegraph.resolve.prepare import INPUT_TABLE, build_input
 from casegraph.workspace import Workspace
-from tests.factories import insert_records
+from tests.factories import insert_records, person_of, resolved_workspace
 
 
 def groups(name: str) -> set[str]:
@@ -173,19 +172,11 @@ COGNATE_RECORDS = [
 
 @pytest.fixture(scope="module")
 def cognate_ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    w = Workspace(tmp_path_factory.mktemp("cognates") / "ws")
-    insert_records(w, COGNATE_RECORDS)
-    resolve_workspace(w, progress=False)
-    yield w
-    w.close()
-
-
-def _person_of(ws: Workspace) -> dict[str, str]:
-    return dict(ws.con.execute("select record_key, person_id from person_records").fetchall())
+    yield from resolved_workspace(tmp_path_factory, "cognates", COGNATE_RECORDS)
 
 
 def test_cognate_records_link_and_twins_stay_apart(cognate_ws: Workspace) -> None:
-    po = _person_of(cognate_ws)
+    po = person_of(cognate_ws)
     assert po["subjects:U1"] == po["bookings:R1"]
     assert po["subjects:W1"] != po["subjects:W2"]
     assert po["subjects:S1"] != po["subjects:S2"]

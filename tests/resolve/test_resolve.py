@@ -15,13 +15,9 @@ from casegraph.resolve.names import split_full_name, translit_token
 from casegraph.resolve.pipeline import assign_ids, resolve_workspace
 from casegraph.resolve.review import ReviewError, record_decision
 from casegraph.workspace import Workspace
-from tests.factories import insert_records
+from tests.factories import insert_records, person_of, resolved_workspace
 
 P = "person"
-
-
-def person_of(ws: Workspace) -> dict[str, str]:
-    return dict(ws.con.execute("select record_key, person_id from person_records").fetchall())
 
 
 def rec(source: str, rid: str, **kw: object) -> dict[str, object]:
@@ -129,11 +125,7 @@ def crafted(ws: Workspace) -> Workspace:
 @pytest.fixture(scope="module")
 def resolved(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     """The same, resolved once per module, for tests that only read it."""
-    w = Workspace(tmp_path_factory.mktemp("resolved") / "ws")
-    insert_records(w, CRAFTED)
-    resolve_workspace(w, progress=False)
-    yield w
-    w.close()
+    yield from resolved_workspace(tmp_path_factory, "resolved", CRAFTED)
 
 
 def test_crafted_pairs_link(resolved: Workspace) -> None:

@@ -14,9 +14,8 @@ import pytest
 from casegraph.resolve import model as rmodel
 from casegraph.resolve import names
 from casegraph.resolve import training as rtraining
-from casegraph.resolve.pipeline import resolve_workspace
 from casegraph.workspace import Workspace
-from tests.factories import insert_records
+from tests.factories import person_of, resolved_workspace
 from tests.resolve.linkers import levels_of, prior_linker
 
 key = names.translit_token
@@ -145,16 +144,11 @@ def twins_ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     rows.append(_person("Yevhen", "C1", "Kovalenko", "1988-04-02", "15 Oak St"))
     rows.append(_person("Evgeny", "C2", "Kovalenko", "1988-04-02", "15 Oak St",
                         source="bookings"))
-    w = Workspace(tmp_path_factory.mktemp("twins") / "ws")
-    insert_records(w, rows)
-    resolve_workspace(w, progress=False)
-    yield w
-    w.close()
+    yield from resolved_workspace(tmp_path_factory, "twins", rows)
 
 
 def test_brother_and_sister_twins_stay_two_people(twins_ws: Workspace) -> None:
-    po = dict(twins_ws.con.execute(
-        "select record_key, person_id from person_records").fetchall())
+    po = person_of(twins_ws)
     for i in range(len(TWINS)):
         assert po[f"subjects:T{i}a"] != po[f"bookings:T{i}b"], TWINS[i]
     assert po["subjects:C1"] == po["bookings:C2"]
